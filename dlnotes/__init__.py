@@ -1,0 +1,12 @@
+"""dlnotes: the small library behind the book's verified deep-learning lecture notes.
+
+Every chapter derives an answer in prose and mathematics, then confirms it with
+these functions.  ``check`` is how a claim is verified; ``device`` and ``seed``
+make a notebook run the same way on every machine.
+"""
+
+from dlnotes.checking import CheckFailed, Checked, check, check_bound
+from dlnotes.runtime import device, seed
+
+__all__ = ["CheckFailed", "Checked", "check", "check_bound", "device", "seed"]
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Maintenance commands for the book itself (pairing, execution, ledger); not used by the chapters."""

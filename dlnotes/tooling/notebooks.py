@@ -1,0 +1,176 @@
+"""Keep every ``notebooks/X.md`` and its paired ``notebooks/X.ipynb`` in step.
+
+The ``.md`` (MyST markdown, Jupytext) is what people edit; the ``.ipynb`` holds
+the reviewed outputs that nbval compares against and the book shows.  This
+module rebuilds each ``.ipynb`` from its ``.md``:
+
+* prose-only change: the markdown cells are replaced, the stored outputs kept;
+* code change (or a missing/unexecuted notebook, or ``--force``): the notebook
+  is executed top to bottom in a fresh kernel and its outputs stored.
+
+The written ``.ipynb`` carries no timestamps, no kernel version strings and
+execution counts 1, 2, 3, ... so that re-running it changes nothing unless an
+output changed.
+
+Usage::
+
+    python -m dlnotes.tooling.notebooks sync [--force] [NOTEBOOK.md ...]
+    python -m dlnotes.tooling.notebooks check
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+NOTEBOOK_DIR = Path("notebooks")
+_KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def paired_notebooks(root: Path = Path(".")) -> list[tuple[Path, Path]]:
+    """(md, ipynb) pairs for every Jupytext markdown notebook under ``notebooks/``."""
+    pairs = []
+    for md in sorted((root / NOTEBOOK_DIR).glob("*.md")):
+        head = md.read_text(encoding="utf-8")[:2000]
+        if "jupytext" in head:
+            pairs.append((md, md.with_suffix(".ipynb")))
+    return pairs
+
+
+def _cells(nb) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+def _code(nb) -> list[str]:
+    return [c.source.strip() for c in nb.cells if c.cell_type == "code"]
+
+
+def _tags(nb) -> list[list[str]]:
+    return [list(c.metadata.get("tags", [])) for c in nb.cells if c.cell_type == "code"]
+
+
+def _read_md(md: Path):
+    import jupytext
+
+    return jupytext.read(md, fmt="md:myst")
+
+
+def _normalise(nb) -> None:
+    """Strip what differs between runs and machines but not between results."""
+    nb.metadata["kernelspec"] = dict(_KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    count = 0
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            count += 1
+            cell.execution_count = count
+            for out in cell.get("outputs", []):
+                if "execution_count" in out:
+                    out["execution_count"] = count
+                out.get("metadata", {}).pop("execution", None)
+        cell.pop("id", None)
+    nb.nbformat, nb.nbformat_minor = 4, 4
+
+
+def _execute(nb, workdir: Path, timeout: int = 600):
+    from nbclient import NotebookClient
+
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        allow_errors=False,
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    client.execute()
+    return nb
+
+
+def is_unexecuted(nb) -> bool:
+    """True if some non-empty code cell has no execution count (outputs never stored)."""
+    return any(c.cell_type == "code" and c.source.strip() and c.get("execution_count") is None for c in nb.cells)
+
+
+def pairing_problems(md: Path, ipynb: Path) -> list[str]:
+    """Why ``ipynb`` is not the executed form of ``md`` (empty list if it is)."""
+    import nbformat
+
+    if not ipynb.exists():
+        return [f"{md}: no paired {ipynb.name}; run `make notebooks`"]
+    text_nb = _read_md(md)
+    stored = nbformat.read(ipynb, as_version=4)
+    problems = []
+    if _code(text_nb) != _code(stored):
+        problems.append(f"{md} and {ipynb.name}: code cells differ; run `make notebooks` to re-execute")
+    elif _cells(text_nb) != _cells(stored):
+        problems.append(f"{md} and {ipynb.name}: markdown cells differ; run `make notebooks` to sync")
+    elif _tags(text_nb) != _tags(stored):
+        problems.append(f"{md} and {ipynb.name}: cell tags differ; run `make notebooks` to sync")
+    if is_unexecuted(stored):
+        problems.append(f"{ipynb}: has code cells without stored outputs; run `make notebooks`")
+    if any(o.get("output_type") == "error" for c in stored.cells if c.cell_type == "code" for o in c.outputs):
+        problems.append(f"{ipynb}: stores an error output")
+    return problems
+
+
+def sync_one(md: Path, ipynb: Path, *, force: bool = False) -> str:
+    """Rebuild ``ipynb`` from ``md``; return what was done: 'executed', 'synced' or 'unchanged'."""
+    import nbformat
+
+    new = _read_md(md)
+    old = nbformat.read(ipynb, as_version=4) if ipynb.exists() else None
+    reuse = old is not None and not force and _code(old) == _code(new) and not is_unexecuted(old)
+    if reuse:
+        old_code = [c for c in old.cells if c.cell_type == "code"]
+        new_code = [c for c in new.cells if c.cell_type == "code"]
+        for fresh, stored in zip(new_code, old_code):
+            fresh.outputs = copy.deepcopy(stored.outputs)
+            fresh.execution_count = stored.execution_count
+        action = "synced"
+    else:
+        _execute(new, md.parent)
+        action = "executed"
+    _normalise(new)
+    text = nbformat.writes(new) + "\n"
+    if ipynb.exists() and ipynb.read_text(encoding="utf-8") == text:
+        return "unchanged"
+    ipynb.write_text(text, encoding="utf-8")
+    return action
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dlnotes.tooling.notebooks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sync = sub.add_parser("sync", help="rebuild .ipynb files from their .md, executing where code changed")
+    sync.add_argument("--force", action="store_true", help="execute every notebook, changed or not")
+    sync.add_argument("notebooks", nargs="*", type=Path, help="only these .md files (default: all)")
+    sub.add_parser("check", help="fail if any .md and .ipynb are out of step")
+    args = parser.parse_args(argv)
+
+    pairs = paired_notebooks()
+    if args.command == "check":
+        problems = [p for md, nb in pairs for p in pairing_problems(md, nb)]
+        for p in problems:
+            print(p, file=sys.stderr)
+        print(json.dumps({"notebooks": len(pairs), "problems": len(problems)}))
+        return 1 if problems else 0
+
+    if args.notebooks:
+        wanted = {p.resolve() for p in args.notebooks}
+        pairs = [(md, nb) for md, nb in pairs if md.resolve() in wanted]
+        missing = wanted - {md.resolve() for md, _ in pairs}
+        if missing:
+            print(f"not paired notebooks: {', '.join(map(str, sorted(missing)))}", file=sys.stderr)
+            return 2
+    for md, nb in pairs:
+        print(f"{sync_one(md, nb, force=args.force):>9}  {nb}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
