@@ -1,0 +1,84 @@
+# dlnotes: build the book and run every check.  See README.md.
+#   make book        build the HTML site (warnings are errors)
+#   make test        unit tests, pairing check, nbval on every notebook, book build, browser test
+#   make notebooks   rebuild notebooks/*.ipynb from notebooks/*.md (executes changed code)
+# Both `book` and `test` create or refresh the virtual environment and assets first.
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.dlnotes-installed
+ASSETS  := _vendor/site/mathjax/tex-svg-full.js
+JOBS    ?= 2
+NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
+
+.PHONY: all venv assets book notebooks notebooks-force test test-unit test-notebooks test-site test-gpu browser clean
+
+all: book
+
+# ----------------------------------------------------------------------------- environment
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+assets: $(ASSETS)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(ASSETS): node_modules/.package-lock.json
+	@mkdir -p $(dir $@)
+	cp node_modules/mathjax/es5/tex-svg-full.js $@
+
+# ----------------------------------------------------------------------------- notebooks
+notebooks: venv
+	$(PY) -m dlnotes.tooling.notebooks sync
+
+notebooks-force: venv
+	$(PY) -m dlnotes.tooling.notebooks sync --force
+
+# ----------------------------------------------------------------------------- book
+book: venv assets
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+# ----------------------------------------------------------------------------- tests
+test: test-unit test-notebooks book test-site
+	@echo "make test: every check passed"
+
+test-unit: venv assets
+	$(PY) -m pytest tests -q --ignore=tests/site
+
+test-notebooks: venv
+	$(PY) -m pytest notebooks -q $(NBVAL) -n $(JOBS) --dist loadfile
+
+test-site: venv browser
+	$(PY) -m pytest tests/site -q
+
+# On a GPU machine: keep the machine's own CUDA build of torch (a venv that sees
+# the system site-packages), install everything else, and require the GPU.
+VENV_GPU := .venv-gpu
+test-gpu:
+	@test -x $(VENV_GPU)/bin/python || $(PYTHON) -m venv --system-site-packages $(VENV_GPU)
+	$(VENV_GPU)/bin/python -c "import torch" 2>/dev/null || $(VENV_GPU)/bin/python -m pip install --quiet torch
+	grep -v '^torch==' requirements.txt > $(VENV_GPU)/requirements-without-torch.txt
+	$(VENV_GPU)/bin/python -m pip install --quiet -r $(VENV_GPU)/requirements-without-torch.txt
+	$(VENV_GPU)/bin/python -m pip install --quiet --no-deps -e .
+	$(VENV_GPU)/bin/python -c "import torch; assert torch.cuda.is_available(), 'CUDA is not available'; print(torch.cuda.get_device_name())"
+	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest tests -q --ignore=tests/site
+	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest notebooks -q $(NBVAL)
+
+# A Chromium for the browser test: use one that is installed, else Debian's package.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null \
+	  || { echo "installing Debian's chromium for the browser test"; \
+	       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf _build _vendor

@@ -1,0 +1,107 @@
+"""The built book, opened in headless Chromium with every network request blocked.
+
+A reader may open the site offline, so every page must work from its own files:
+math typeset by the MathJax copy inside the site, figures loaded, internal links
+resolving, and no request leaving the site.
+"""
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+
+
+def is_redirect(page_path: Path) -> bool:
+    return 'http-equiv="Refresh"' in page_path.read_text(encoding="utf-8")[:2000]
+
+
+# Every page of the site, except the root redirect (tested on its own below).
+PAGES = sorted(
+    p for p in SITE.rglob("*.html")
+    if "_static" not in p.parts and "_sources" not in p.parts and not is_redirect(p)
+) if SITE.exists() else []
+
+
+def open_offline(browser, page_path: Path):
+    """Open a page with every non-file request aborted; return (page, outside requests, console errors)."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def route(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(page_path.as_uri(), wait_until="load")
+    has_math = page.evaluate("document.querySelector('.math, div.math, span.math') !== null")
+    if has_math:
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
+        page.evaluate("MathJax.startup.promise")
+    return page, context, outside, errors, has_math
+
+
+def test_the_site_has_pages(site):
+    assert len(PAGES) >= 5
+
+
+def test_root_redirects_to_the_home_page(site):
+    assert is_redirect(site / "index.html") and "book/index.html" in (site / "index.html").read_text()
+
+
+@pytest.mark.parametrize("page_path", PAGES, ids=[str(p.relative_to(SITE)) for p in PAGES])
+def test_page_works_offline(browser, site, page_path):
+    page, context, outside, errors, has_math = open_offline(browser, page_path)
+    try:
+        assert outside == [], f"requests outside the site: {outside}"
+        assert errors == [], f"console errors: {errors}"
+        if has_math:
+            typeset = page.evaluate("document.querySelectorAll('mjx-container').length")
+            raw = page.evaluate(
+                "Array.from(document.querySelectorAll('.math')).filter(e => !e.querySelector('mjx-container')).length"
+            )
+            assert typeset > 0 and raw == 0, f"{raw} math elements left untypeset ({typeset} typeset)"
+        broken_images = page.evaluate(
+            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+        )
+        assert broken_images == [], f"images that did not load: {broken_images}"
+        links = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+        missing = []
+        for href in links:
+            url = urlparse(href)
+            if url.scheme == "file":
+                target = Path(unquote(url.path))
+                if not target.exists():
+                    missing.append(href)
+        assert missing == [], f"internal links to missing files: {sorted(set(missing))}"
+    finally:
+        context.close()
+
+
+def test_chapter_math_is_typeset_and_screenshots_are_taken(browser, site):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    chapter = site / "notebooks" / "attention_soft_lookup.html"
+    page, context, outside, _, has_math = open_offline(browser, chapter)
+    try:
+        assert has_math and outside == []
+        # Display equations are numbered, and the equations really are SVG drawn by MathJax.
+        assert page.evaluate("document.querySelectorAll('mjx-container[display=\"true\"] svg').length") >= 5
+        page.screenshot(path=str(SCREENSHOTS / "chapter.png"), full_page=False)
+    finally:
+        context.close()
+    home, context, _, _, _ = open_offline(browser, site / "book" / "index.html")
+    try:
+        home.screenshot(path=str(SCREENSHOTS / "home.png"))
+    finally:
+        context.close()

@@ -1,0 +1,63 @@
+"""dlnotes.device and dlnotes.seed."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import dlnotes
+
+
+def test_device_defaults_to_cuda_when_available(monkeypatch):
+    monkeypatch.delenv("DLNOTES_DEVICE", raising=False)
+    monkeypatch.delenv("DLNOTES_REQUIRE_GPU", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert dlnotes.device().type == expected
+
+
+def test_device_override(monkeypatch):
+    monkeypatch.setenv("DLNOTES_DEVICE", "cpu")
+    monkeypatch.delenv("DLNOTES_REQUIRE_GPU", raising=False)
+    assert dlnotes.device() == torch.device("cpu")
+
+
+def test_invalid_device_name(monkeypatch):
+    monkeypatch.setenv("DLNOTES_DEVICE", "gpu-please")
+    with pytest.raises(ValueError, match="DLNOTES_DEVICE"):
+        dlnotes.device()
+
+
+def test_require_gpu_refuses_cpu(monkeypatch):
+    monkeypatch.setenv("DLNOTES_REQUIRE_GPU", "1")
+    monkeypatch.setenv("DLNOTES_DEVICE", "cpu")
+    with pytest.raises(RuntimeError, match="DLNOTES_REQUIRE_GPU"):
+        dlnotes.device()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the behaviour without CUDA")
+def test_require_gpu_without_cuda(monkeypatch):
+    monkeypatch.delenv("DLNOTES_DEVICE", raising=False)
+    monkeypatch.setenv("DLNOTES_REQUIRE_GPU", "1")
+    with pytest.raises(RuntimeError):
+        dlnotes.device()
+    monkeypatch.setenv("DLNOTES_DEVICE", "cuda")
+    with pytest.raises(RuntimeError, match="CUDA"):
+        dlnotes.device()
+
+
+def test_seed_makes_every_generator_repeat():
+    def draw():
+        return random.random(), float(np.random.rand()), float(torch.rand(1))
+
+    dlnotes.seed(7)
+    first = draw()
+    dlnotes.seed(7)
+    assert draw() == first
+    assert torch.are_deterministic_algorithms_enabled()
+
+
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), (2**32, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_seed_rejects_bad_values(bad, error):
+    with pytest.raises(error, match="n must"):
+        dlnotes.seed(bad)
