@@ -29,10 +29,12 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["CheckFailed", "Checked", "check", "check_bound", "PASS_MARK"]
+__all__ = ["CheckFailed", "Checked", "check", "check_bound", "PASS_MARK", "SEPARATOR"]
 
 #: The mark that starts every passed check's line; the ledger looks for it.
 PASS_MARK = "✔ check"
+#: Between the claim's name and its value on the check line.
+SEPARATOR = " — "
 
 _MAX_SHOWN = 8  # elements of a literal expected value shown on the check line
 
@@ -57,7 +59,7 @@ class Checked:
     worst_error: float = field(default=0.0, compare=False)
 
     def __repr__(self) -> str:
-        return f"{PASS_MARK} {self.name}: {self.expected} ({self.tolerance})"
+        return f"{PASS_MARK} {self.name}{SEPARATOR}{self.expected} ({self.tolerance})"
 
     __str__ = __repr__
 
@@ -159,6 +161,16 @@ def _fail(name: str, reason: str, actual: Any, expected: Any) -> CheckFailed:
     return CheckFailed(
         f"check {name!r} failed: {reason}\n  actual:   {short(actual)}\n  expected: {short(expected)}"
     )
+
+
+def _validate_name(name: Any) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise TypeError("name must be a non-empty string describing the claim")
+    # The check line reads "<mark> <name> — <value> (<tolerance>)" and the ledger
+    # parses it back, so the name may not contain that separator.
+    if SEPARATOR in name or "\n" in name:
+        raise ValueError(f"name must not contain {SEPARATOR!r} or a line break (it separates the name from the "
+                         f"value on the check line), got {name!r}")
 
 
 def _validate_tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
@@ -288,8 +300,7 @@ def check(name: str, actual: Any, expected: Any, *, rtol: float = 0.0, atol: flo
         TypeError, ValueError: the check itself is malformed (bad name or
             tolerance, NaN in ``expected``).
     """
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError("name must be a non-empty string describing the claim")
+    _validate_name(name)
     rtol, atol = _validate_tolerances(rtol, atol)
     worst, exact = _compare(name, actual, expected, rtol, atol, "")
     shown = _describe_expected(expected, _to_array(expected))
@@ -307,8 +318,7 @@ def check_bound(name: str, actual: Any, *, lower: float | None = None, upper: fl
         CheckFailed: some element lies outside the bounds, or is NaN.
         TypeError, ValueError: no bound given, or a bound is NaN or not a number.
     """
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError("name must be a non-empty string describing the claim")
+    _validate_name(name)
     if lower is None and upper is None:
         raise ValueError("check_bound needs lower, upper or both")
     for label, bound in (("lower", lower), ("upper", upper)):

@@ -17,7 +17,7 @@ def test_passes_within_tolerance_and_prints_one_line(capsys):
                    [0.6652409558, 0.2447284711, 0.0900305732], atol=1e-9)
     line = capsys.readouterr().out.strip()
     assert line == str(record)
-    assert line == "✔ check softmax(2, 1, 0): [0.6652409558, 0.2447284711, 0.0900305732] (atol 1e-09)"
+    assert line == "✔ check softmax(2, 1, 0) — [0.6652409558, 0.2447284711, 0.0900305732] (atol 1e-09)"
 
 
 def test_check_failed_is_an_assertion_error():
@@ -164,3 +164,11 @@ def test_check_bound():
 
 def test_public_names():
     assert dlnotes.check is check and dlnotes.CheckFailed is CheckFailed
+
+
+def test_name_cannot_break_the_check_line():
+    check("n = 4: a colon is fine", 1, 1)
+    with pytest.raises(ValueError, match="separates the name"):
+        check("claim — with the separator", 1, 1)
+    with pytest.raises(ValueError):
+        check_bound("two\nlines", 1.0, upper=2.0)

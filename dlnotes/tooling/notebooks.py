@@ -16,13 +16,20 @@ Usage::
 
     python -m dlnotes.tooling.notebooks sync [--force] [NOTEBOOK.md ...]
     python -m dlnotes.tooling.notebooks check
+    python -m dlnotes.tooling.notebooks guard-cache _build/.jupyter_cache
+
+The book build caches executed notebooks keyed on their code alone, so a change
+to ``dlnotes`` (say, a broken ``softmax``) would not re-execute anything.
+``guard-cache`` empties the cache whenever the library's fingerprint changed.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -143,6 +150,30 @@ def sync_one(md: Path, ipynb: Path, *, force: bool = False) -> str:
     return action
 
 
+def library_fingerprint(root: Path = Path(".")) -> str:
+    """SHA-256 over the library the notebooks import and the pinned requirements."""
+    digest = hashlib.sha256()
+    files = sorted((root / "dlnotes").rglob("*.py")) + [root / "requirements.txt"]
+    for path in files:
+        if "tooling" in path.parts or not path.exists():
+            continue
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def guard_cache(cache: Path, root: Path = Path(".")) -> bool:
+    """Empty ``cache`` if the library changed since it was filled; return True if it was emptied."""
+    stamp = cache / "dlnotes-fingerprint"
+    current = library_fingerprint(root)
+    emptied = False
+    if cache.exists() and (not stamp.exists() or stamp.read_text() != current):
+        shutil.rmtree(cache)
+        emptied = True
+    cache.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(current)
+    return emptied
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlnotes.tooling.notebooks")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,7 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--force", action="store_true", help="execute every notebook, changed or not")
     sync.add_argument("notebooks", nargs="*", type=Path, help="only these .md files (default: all)")
     sub.add_parser("check", help="fail if any .md and .ipynb are out of step")
+    guard = sub.add_parser("guard-cache", help="empty the execution cache if dlnotes changed")
+    guard.add_argument("cache", type=Path)
     args = parser.parse_args(argv)
+
+    if args.command == "guard-cache":
+        if guard_cache(args.cache):
+            print(f"dlnotes changed since the last build: emptied {args.cache}, every notebook will execute")
+        return 0
 
     pairs = paired_notebooks()
     if args.command == "check":
