@@ -1,6 +1,7 @@
 # dlnotes: build the book and run every check.  See README.md.
 #   make book        build the HTML site (warnings are errors)
-#   make test        unit tests, pairing check, nbval on every notebook, book build, browser test
+#   make test        unit tests, pairing check, nbval on every notebook, reproducibility with the
+#                    network blocked, book build, browser test
 #   make notebooks   rebuild notebooks/*.ipynb from notebooks/*.md (executes changed code)
 # Both `book` and `test` create or refresh the virtual environment and assets first.
 
@@ -12,7 +13,8 @@ ASSETS  := _vendor/site/mathjax/tex-svg-full.js
 JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: all venv assets book notebooks notebooks-force test test-unit test-notebooks test-site test-gpu browser clean
+.PHONY: all venv assets book notebooks notebooks-force test test-unit test-notebooks test-repro test-site test-gpu \
+        benchmark browser clean
 
 all: book
 
@@ -50,14 +52,21 @@ book: venv assets
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 # ----------------------------------------------------------------------------- tests
-test: test-unit test-notebooks book test-site
+test: test-unit test-notebooks test-repro book test-site
 	@echo "make test: every check passed"
 
 test-unit: venv assets
-	$(PY) -m pytest tests -q --ignore=tests/site
+	$(PY) -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility
 
 test-notebooks: venv
-	$(PY) -m pytest notebooks -q $(NBVAL) -n $(JOBS) --dist loadfile
+	OMP_NUM_THREADS=1 $(PY) -m pytest notebooks -q $(NBVAL) -n $(JOBS) --dist loadfile
+
+# Every notebook once more, with 2 threads and the network blocked, compared
+# with the stored outputs byte for byte.  In an empty network namespace when the
+# machine allows one (root), always with a socket guard inside the kernel.
+NETNS := $(shell unshare -n true 2>/dev/null && echo "unshare -n")
+test-repro: venv
+	$(NETNS) env OMP_NUM_THREADS=2 $(PY) -m pytest tests/reproducibility -q -n $(JOBS)
 
 test-site: venv browser
 	$(PY) -m pytest tests/site -q
@@ -72,7 +81,7 @@ test-gpu:
 	$(VENV_GPU)/bin/python -m pip install --quiet -r $(VENV_GPU)/requirements-without-torch.txt
 	$(VENV_GPU)/bin/python -m pip install --quiet --no-deps -e .
 	$(VENV_GPU)/bin/python -c "import torch; assert torch.cuda.is_available(), 'CUDA is not available'; print(torch.cuda.get_device_name())"
-	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest tests -q --ignore=tests/site
+	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility
 	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest notebooks -q $(NBVAL)
 
 # A Chromium for the browser test: use one that is installed, else Debian's package.
@@ -80,6 +89,10 @@ browser:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null \
 	  || { echo "installing Debian's chromium for the browser test"; \
 	       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Measure test and build times against their budgets (not part of `make test`).
+benchmark: venv assets
+	$(PY) -m dlnotes.tooling.benchmark --out bench/report.json
 
 clean:
 	rm -rf _build _vendor
