@@ -63,12 +63,17 @@ def clone(source: Path, into: Path) -> Path:
 
 
 def link_environment(source: Path, work: Path) -> None:
-    """Reuse the source checkout's venv and node_modules (the package caches are warm)."""
+    """Reuse the source checkout's venv and node_modules (the package caches are warm).
+
+    The venv is shared, so it must not be changed: the clone's ``dlnotes`` is put
+    first on ``PYTHONPATH`` for this process and every process it starts
+    (pytest, kernels, Sphinx) instead of re-installing the editable package.
+    """
     for name in (".venv", "node_modules"):
         if (source / name).exists() and not (work / name).exists():
             os.symlink(source / name, work / name)
-    subprocess.run([str(work / ".venv/bin/python"), "-m", "pip", "install", "-q", "--no-deps", "-e", str(work)],
-                   check=True, capture_output=True)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(work), os.environ.get("PYTHONPATH", "")]))
+    sys.path.insert(0, str(work))
 
 
 def nbval_per_notebook(work: Path, python: str, notebooks: list[Path]) -> dict[str, float]:

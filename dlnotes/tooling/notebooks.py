@@ -55,8 +55,10 @@ def _code(nb) -> list[str]:
     return [c.source.strip() for c in nb.cells if c.cell_type == "code"]
 
 
-def _tags(nb) -> list[list[str]]:
-    return [list(c.metadata.get("tags", [])) for c in nb.cells if c.cell_type == "code"]
+def _tags(nb) -> list[dict]:
+    """The cell metadata that changes how a cell is shown: tags and MyST-NB options (alt text, captions)."""
+    return [{k: c.metadata.get(k) for k in ("tags", "mystnb") if k in c.metadata}
+            for c in nb.cells if c.cell_type == "code"]
 
 
 def _read_md(md: Path):
@@ -117,7 +119,7 @@ def pairing_problems(md: Path, ipynb: Path) -> list[str]:
     elif _cells(text_nb) != _cells(stored):
         problems.append(f"{md} and {ipynb.name}: markdown cells differ; run `make notebooks` to sync")
     elif _tags(text_nb) != _tags(stored):
-        problems.append(f"{md} and {ipynb.name}: cell tags differ; run `make notebooks` to sync")
+        problems.append(f"{md} and {ipynb.name}: cell tags or options differ; run `make notebooks` to sync")
     if is_unexecuted(stored):
         problems.append(f"{ipynb}: has code cells without stored outputs; run `make notebooks`")
     if any(o.get("output_type") == "error" for c in stored.cells if c.cell_type == "code" for o in c.outputs):

@@ -8,6 +8,8 @@
 * ``{common-mistakes}``: every warning admonition titled ``Mistake: ...`` in the
   chapters, linked to its place and to the first check after it, the one that
   refutes it.
+* API reference: under every documented ``dlnotes`` function, the chapters
+  whose code calls it, found in the notebooks' code cells.
 * Removes duplicate ``<script>`` tags: with Jupyter Book 1.x, the thebe and
   togglebutton configuration scripts are added twice to every page, and the
   second copy redeclares a ``const`` and logs a console error in every browser.
@@ -19,6 +21,7 @@ import re
 from typing import Any
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
 from dlnotes.checking import PASS_MARK, SEPARATOR
@@ -60,7 +63,39 @@ def _section_of(node: nodes.Node) -> tuple[str, str]:
     return (node["ids"][0] if node["ids"] else ""), (title.astext() if title else "")
 
 
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(dlnotes(?:\.\w+)*)[ \t]+import[ \t]+(\([^)]*\)|[\w ,]+)", re.M)
+_ATTRIBUTE = re.compile(r"\b(dlnotes(?:\.\w+)+)")
+
+
+def _names_used(source: str) -> set[str]:
+    """Fully qualified dlnotes names that a code cell imports or calls."""
+    used = set()
+    for module, names in _FROM_IMPORT.findall(source):
+        for name in names.strip("()").replace("\n", " ").split(","):
+            name = name.strip().split(" as ")[0].strip()
+            if name:
+                used.add(f"{module}.{name}")
+    used.update(_ATTRIBUTE.findall(source))
+    return used
+
+
+def _collect_usage(app, doctree: nodes.document) -> None:
+    env = app.env
+    if not hasattr(env, "dlnotes_usage"):
+        env.dlnotes_usage = {}
+    used: set[str] = set()
+    for block in doctree.findall(nodes.literal_block):
+        parent = block.parent
+        if parent is not None and "cell_input" in parent.get("classes", []):
+            used |= _names_used(block.astext())
+    if used:
+        env.dlnotes_usage[env.docname] = used
+    if any(sig.get("ids") and sig["ids"][0].startswith("dlnotes.") for sig in doctree.findall(addnodes.desc_signature)):
+        env.dlnotes_summary_pages = getattr(env, "dlnotes_summary_pages", set()) | {env.docname}
+
+
 def _collect(app, doctree: nodes.document) -> None:
+    _collect_usage(app, doctree)
     env = app.env
     docname = env.docname
     checks: list[dict[str, str]] = []
@@ -103,7 +138,7 @@ def _collect(app, doctree: nodes.document) -> None:
 
 
 def _purge(app, env, docname: str) -> None:
-    for attr in ("dlnotes_checks", "dlnotes_mistakes"):
+    for attr in ("dlnotes_checks", "dlnotes_mistakes", "dlnotes_usage"):
         getattr(env, attr, {}).pop(docname, None)
 
 
@@ -232,7 +267,31 @@ def _render_mistakes(app, fromdoc: str) -> list[nodes.Node]:
     return out
 
 
+def _add_usage(app, doctree: nodes.document, docname: str) -> None:
+    usage: dict[str, set[str]] = getattr(app.env, "dlnotes_usage", {})
+    for desc in doctree.findall(addnodes.desc):
+        if desc.get("objtype") not in ("function", "class", "exception"):
+            continue
+        signature = desc.next_node(addnodes.desc_signature)
+        if signature is None or not signature.get("ids"):
+            continue
+        qualified = signature["ids"][0]
+        chapters = [d for d, names in usage.items() if qualified in names]
+        if not chapters:
+            continue
+        para = nodes.paragraph(classes=["dlnotes-used-in"])
+        para += nodes.emphasis(text="Used in: ")
+        for i, chapter in enumerate(_chapter_order(app, chapters)):
+            if i:
+                para += nodes.Text(", ")
+            para += _link(app, docname, chapter, "", _title(app, chapter))
+        content = desc.next_node(addnodes.desc_content)
+        if content is not None:
+            content += para
+
+
 def _resolve(app, doctree: nodes.document, docname: str) -> None:
+    _add_usage(app, doctree, docname)
     for node in list(doctree.findall(ledger_placeholder)):
         node.replace_self(_render_ledger(app, docname))
     for node in list(doctree.findall(mistakes_placeholder)):
@@ -269,4 +328,4 @@ def setup(app) -> dict[str, Any]:
     app.connect("env-get-outdated", _summaries_are_outdated)
     app.connect("doctree-resolved", _resolve)
     app.connect("html-page-context", _deduplicate_scripts, priority=900)
-    return {"parallel_read_safe": False, "parallel_write_safe": True, "env_version": 1}
+    return {"parallel_read_safe": False, "parallel_write_safe": True, "env_version": 2}

@@ -76,6 +76,12 @@ def test_page_works_offline(browser, site, page_path):
             "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
         )
         assert broken_images == [], f"images that did not load: {broken_images}"
+        # Alt text describes the figure; a file name is what Sphinx falls back to when none was written.
+        bad_alt = page.evaluate(
+            "Array.from(document.querySelectorAll('article img, main img')).map(i => i.getAttribute('alt') || '')"
+            ".filter(a => a.trim() === '' || /\\.(png|svg|jpe?g)$/.test(a))"
+        )
+        assert bad_alt == [], f"figures without alt text: {bad_alt}"
         links = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
         missing = []
         for href in links:
