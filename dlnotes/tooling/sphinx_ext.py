@@ -296,6 +296,9 @@ def _resolve(app, doctree: nodes.document, docname: str) -> None:
         node.replace_self(_render_ledger(app, docname))
     for node in list(doctree.findall(mistakes_placeholder)):
         node.replace_self(_render_mistakes(app, docname))
+        # Mistake titles may hold math, added only now; tell the math domain so
+        # that the page loads MathJax.
+        app.env.get_domain("math").data["has_equations"][docname] = True
 
 
 # ----------------------------------------------------------------------------- scripts
