@@ -126,7 +126,7 @@ def book_builds(work: Path) -> dict:
     build = [jb, "build", ".", "-W", "-n", "--keep-going"]
     shutil.rmtree(work / "_build", ignore_errors=True)
     subprocess.run(["make", "assets"], cwd=work, check=True, capture_output=True)
-    run([py, "-m", "dlnotes.tooling.notebooks", "guard-cache", "_build/.jupyter_cache"], cwd=work)
+    run([py, "-m", "dlnotes.tooling.notebooks", "guard-cache", "_build"], cwd=work)
     cold, log_cold = run(build, cwd=work)
     warm, log_warm = run(build, cwd=work)
 

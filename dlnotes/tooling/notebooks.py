@@ -16,11 +16,12 @@ Usage::
 
     python -m dlnotes.tooling.notebooks sync [--force] [NOTEBOOK.md ...]
     python -m dlnotes.tooling.notebooks check
-    python -m dlnotes.tooling.notebooks guard-cache _build/.jupyter_cache
+    python -m dlnotes.tooling.notebooks guard-cache _build
 
 The book build caches executed notebooks keyed on their code alone, so a change
 to ``dlnotes`` (say, a broken ``softmax``) would not re-execute anything.
-``guard-cache`` empties the cache whenever the library's fingerprint changed.
+``guard-cache`` forgets every executed notebook whenever the library's
+fingerprint changed.
 """
 
 from __future__ import annotations
@@ -163,17 +164,22 @@ def library_fingerprint(root: Path = Path(".")) -> str:
     return digest.hexdigest()
 
 
-def guard_cache(cache: Path, root: Path = Path(".")) -> bool:
-    """Empty ``cache`` if the library changed since it was filled; return True if it was emptied."""
-    stamp = cache / "dlnotes-fingerprint"
+def guard_cache(build: Path, root: Path = Path(".")) -> bool:
+    """Forget every executed notebook in ``build`` if the library changed; return True if it did.
+
+    Both caches must go: jupyter-cache (keyed on notebook code) and Sphinx's
+    environment (keyed on file times), or an unchanged ``.ipynb`` is simply not
+    read again and the broken library is never run.
+    """
+    stamp = build / ".dlnotes-fingerprint"
     current = library_fingerprint(root)
-    emptied = False
-    if cache.exists() and (not stamp.exists() or stamp.read_text() != current):
-        shutil.rmtree(cache)
-        emptied = True
-    cache.mkdir(parents=True, exist_ok=True)
+    stale = not stamp.exists() or stamp.read_text() != current
+    if stale:
+        for name in (".jupyter_cache", ".doctrees", "jupyter_execute"):
+            shutil.rmtree(build / name, ignore_errors=True)
+    build.mkdir(parents=True, exist_ok=True)
     stamp.write_text(current)
-    return emptied
+    return stale
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,13 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--force", action="store_true", help="execute every notebook, changed or not")
     sync.add_argument("notebooks", nargs="*", type=Path, help="only these .md files (default: all)")
     sub.add_parser("check", help="fail if any .md and .ipynb are out of step")
-    guard = sub.add_parser("guard-cache", help="empty the execution cache if dlnotes changed")
-    guard.add_argument("cache", type=Path)
+    guard = sub.add_parser("guard-cache", help="forget executed notebooks in the build folder if dlnotes changed")
+    guard.add_argument("build", type=Path)
     args = parser.parse_args(argv)
 
     if args.command == "guard-cache":
-        if guard_cache(args.cache):
-            print(f"dlnotes changed since the last build: emptied {args.cache}, every notebook will execute")
+        if guard_cache(args.build):
+            print(f"dlnotes changed since the last build in {args.build}: every notebook will execute")
         return 0
 
     pairs = paired_notebooks()
