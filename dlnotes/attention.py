@@ -11,7 +11,16 @@ import math
 
 import torch
 
-from dlnotes._validate import as_tensor, require_finite, require_min_ndim, require_nonempty, require_same_device
+from dlnotes._validate import (
+    as_tensor,
+    require_finite,
+    require_int,
+    require_min_ndim,
+    require_ndim,
+    require_nonempty,
+    require_real,
+    require_same_device,
+)
 
 __all__ = ["softmax", "attention"]
 
@@ -123,3 +132,201 @@ def attention(
         scores = scores.masked_fill(~mask.to(scores.device), -math.inf)
     weights = softmax(scores, dim=-1)
     return weights @ v, weights
+
+
+# --------------------------------------------------------------------------- the attention-part chapters
+#
+# Helpers for the chapters *The average of two values*, *Counting the parameters
+# of multi-head attention*, *Hard attention*, *Self-attention on orthogonal
+# inputs*, *Sinusoidal positional encoding* and *What mixes tokens*.
+
+
+def _validate_qkv(q: object, k: object, v: object) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Shared argument checks for ``(q, k, v)`` triples (same rules as :func:`attention`)."""
+    q, k, v = as_tensor("q", q), as_tensor("k", k), as_tensor("v", v)
+    require_min_ndim("q", q, 2, "(..., T_q, d)")
+    require_min_ndim("k", k, 2, "(..., T_k, d)")
+    require_min_ndim("v", v, 2, "(..., T_k, d_v)")
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        require_nonempty(name, t)
+        require_finite(name, t)
+    require_same_device(q=q, k=k, v=v)
+    if q.dtype != k.dtype or k.dtype != v.dtype:
+        raise TypeError(f"q, k and v must share one dtype, got {q.dtype}, {k.dtype}, {v.dtype}")
+    if k.shape[-1] != q.shape[-1]:
+        raise ValueError(f"k must have the same last dimension d={q.shape[-1]} as q, got k of shape {tuple(k.shape)}")
+    if v.shape[-2] != k.shape[-2]:
+        raise ValueError(
+            f"v must have T_k={k.shape[-2]} rows like k, got v of shape {tuple(v.shape)} "
+            f"and k of shape {tuple(k.shape)}"
+        )
+    try:
+        torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            f"leading (batch) dimensions of q {tuple(q.shape[:-2])}, k {tuple(k.shape[:-2])} "
+            f"and v {tuple(v.shape[:-2])} do not broadcast"
+        ) from None
+    return q, k, v
+
+
+def query_for_average(keys: torch.Tensor, a: int, b: int, beta: float) -> torch.Tensor:
+    """The query that makes attention average the values ``a`` and ``b`` (chapter *The average of two values*).
+
+    Returns ``beta * (k_a / ||k_a||² + k_b / ||k_b||²)``.  When the keys are
+    mutually orthogonal, this query scores keys ``a`` and ``b`` with exactly
+    ``beta`` and every other key with 0, so (unscaled) attention gives ``a`` and
+    ``b`` the weight ``e^beta / (2 e^beta + n - 2)`` each.
+
+    Args:
+        keys: the keys as rows, shape ``(n, d)`` with ``n >= 2``; rows ``a`` and
+            ``b`` must be non-zero.
+        a, b: two different row indices in ``[0, n)``.
+        beta: the common score of the two keys, a finite real number.
+
+    Returns:
+        The query, shape ``(d,)``, with the dtype and device of ``keys``.
+    """
+    keys = as_tensor("keys", keys)
+    require_ndim("keys", keys, 2, "(n, d)")
+    require_nonempty("keys", keys)
+    require_finite("keys", keys)
+    n = keys.shape[0]
+    if n < 2:
+        raise ValueError(f"keys must have shape (n, d) with n >= 2, got {tuple(keys.shape)}")
+    a = require_int("a", a, minimum=0)
+    b = require_int("b", b, minimum=0)
+    for name, index in (("a", a), ("b", b)):
+        if index >= n:
+            raise ValueError(f"{name} must be a row index in [0, {n}) of keys with shape (n, d), got {index}")
+    if a == b:
+        raise ValueError(f"a and b must be different rows of keys, got a = b = {a}")
+    beta = require_real("beta", beta)
+    sq_norms = (keys[[a, b]] ** 2).sum(-1)
+    if bool((sq_norms == 0).any()):
+        raise ValueError("keys[a] and keys[b] must be non-zero (their squared norms divide the query)")
+    return beta * (keys[a] / sq_norms[0] + keys[b] / sq_norms[1])
+
+
+def mha_param_count(d_model: int, n_heads: int, *, bias: bool = True, out_proj: bool = True) -> int:
+    """Number of parameters of one multi-head attention layer.
+
+    Used in the chapter *Counting the parameters of multi-head attention*.
+
+    Each of the ``n_heads`` heads projects to ``d_head = d_model / n_heads``
+    dimensions, so the per-head query, key and value matrices together form
+    three ``(d_model, d_model)`` matrices, whatever ``n_heads`` is.  The count is
+    ``3 d² (+ 3 d biases) (+ d² output projection (+ d bias))`` with
+    ``d = d_model``, which matches ``torch.nn.MultiheadAttention``.
+
+    Args:
+        d_model: model width, a positive int divisible by ``n_heads``.
+        n_heads: number of heads, a positive int.
+        bias: count the biases of the projections.
+        out_proj: count the output projection ``W_O``.
+
+    Raises:
+        ValueError: ``d_model`` is not a multiple of ``n_heads``.
+    """
+    d_model = require_int("d_model", d_model, minimum=1)
+    n_heads = require_int("n_heads", n_heads, minimum=1)
+    for name, flag in (("bias", bias), ("out_proj", out_proj)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
+    if d_model % n_heads != 0:
+        raise ValueError(f"d_model must be divisible by n_heads, got d_model={d_model} and n_heads={n_heads}")
+    count = 3 * d_model * d_model + (3 * d_model if bias else 0)
+    if out_proj:
+        count += d_model * d_model + (d_model if bias else 0)
+    return count
+
+
+def hard_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Argmax ("hard") attention: each query returns the value of its best-scoring key (chapter *Hard attention*).
+
+    The weights are the one-hot vector of ``argmax_j k_jᵀ q``; on a tie the
+    first (lowest) index wins.  A positive scale of the scores changes nothing,
+    so none is applied.  The weights carry no gradient: the output depends on
+    ``q`` and ``k`` only through a piecewise-constant choice of index.
+
+    Args:
+        q: queries ``(..., T_q, d)``.
+        k: keys ``(..., T_k, d)``.
+        v: values ``(..., T_k, d_v)``.
+
+    Returns:
+        ``(output, weights)``: output ``(..., T_q, d_v)``; weights
+        ``(..., T_q, T_k)``, one-hot rows in the dtype of ``q``.
+    """
+    q, k, v = _validate_qkv(q, k, v)
+    scores = q @ k.transpose(-2, -1)
+    winner = scores.argmax(dim=-1, keepdim=True)
+    # A comparison rather than one_hot/scatter: elementwise, so it is deterministic on every device.
+    positions = torch.arange(scores.shape[-1], device=scores.device)
+    weights = (positions == winner).to(q.dtype)
+    return weights @ v, weights
+
+
+def sinusoidal_encoding(n_positions: int, d_model: int, *, device: torch.device | str | None = None) -> torch.Tensor:
+    """The Transformer's sinusoidal positional encoding (chapter *Sinusoidal positional encoding*).
+
+    ``PE[pos, 2i] = sin(pos / 10000^(2i/d_model))`` and
+    ``PE[pos, 2i+1] = cos(pos / 10000^(2i/d_model))``: even columns hold the
+    sines, odd columns the cosines of the same frequency.
+
+    Args:
+        n_positions: number of positions ``0, 1, ..., n_positions - 1``, at least 1.
+        d_model: encoding width, a positive even int.
+        device: where to create the tensor (default: the CPU).
+
+    Returns:
+        Tensor of shape ``(n_positions, d_model)``, dtype float64.
+    """
+    n_positions = require_int("n_positions", n_positions, minimum=1)
+    d_model = require_int("d_model", d_model, minimum=2)
+    if d_model % 2 != 0:
+        raise ValueError(f"d_model must be even (sine and cosine columns come in pairs), got {d_model}")
+    pos = torch.arange(n_positions, dtype=torch.float64, device=device).unsqueeze(-1)
+    two_i = torch.arange(0, d_model, 2, dtype=torch.float64, device=device)
+    angles = pos / torch.pow(torch.tensor(10000.0, dtype=torch.float64, device=device), two_i / d_model)
+    pe = torch.empty(n_positions, d_model, dtype=torch.float64, device=device)
+    pe[:, 0::2] = torch.sin(angles)
+    pe[:, 1::2] = torch.cos(angles)
+    return pe
+
+
+def layer_norm(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Layer normalisation over the last dimension, without gain and bias (chapter *What mixes tokens*).
+
+    Each row ``x_i`` becomes ``(x_i - mean(x_i)) / sqrt(var(x_i) + eps)``, with
+    the biased variance over the row's ``n`` features.  Rows never see each
+    other.
+
+    Args:
+        x: real tensor ``(..., n)`` with ``n >= 1``, finite.
+        eps: non-negative number added to the variance.  With ``eps = 0`` every
+            row must have positive variance.
+
+    Returns:
+        Tensor of the shape, dtype and device of ``x``.
+    """
+    x = as_tensor("x", x)
+    require_min_ndim("x", x, 1, "(..., n)")
+    require_nonempty("x", x)
+    require_finite("x", x)
+    eps = require_real("eps", eps, nonnegative=True)
+    mean = x.mean(dim=-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)
+    if eps == 0 and bool((var == 0).any()):
+        raise ValueError("with eps=0 every row of x (last dimension) needs positive variance; some row is constant")
+    return (x - mean) / torch.sqrt(var + eps)
+
+
+__all__ += ["query_for_average", "mha_param_count", "hard_attention", "sinusoidal_encoding", "layer_norm"]
+
+
+# Linear attention lives in its own module (its own chapter) and is offered here
+# with the rest of the attention family.
+from dlnotes.linear_attention import linear_attention  # noqa: E402
+
+__all__ += ["linear_attention"]

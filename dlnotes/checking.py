@@ -21,6 +21,7 @@ so the notebook cell, nbval and the book build all fail.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -73,7 +74,9 @@ class Checked:
 
 
 def _passed(record: Checked) -> Checked:
-    print(record, flush=True)
+    # One write, so the line and its newline reach the notebook together.
+    sys.stdout.write(f"{record}\n")
+    sys.stdout.flush()
     return record
 
 

@@ -55,3 +55,13 @@ def test_the_check_detects_drift(tmp_path):
             cell.execution_count, cell.outputs = None, []
     nbformat.write(nb, unexecuted)
     assert any("without stored outputs" in p for p in pairing_problems(md, unexecuted))
+
+
+def test_stream_outputs_are_merged_however_the_kernel_split_them():
+    from dlnotes.tooling.notebooks import coalesce_streams
+
+    split = [{"output_type": "stream", "name": "stdout", "text": "✔ check a"},
+             {"output_type": "stream", "name": "stdout", "text": "\n✔ check b\n"},
+             {"output_type": "stream", "name": "stderr", "text": "warning\n"}]
+    assert coalesce_streams(split) == [{"output_type": "stream", "name": "stdout", "text": "✔ check a\n✔ check b\n"},
+                                       {"output_type": "stream", "name": "stderr", "text": "warning\n"}]

@@ -68,6 +68,23 @@ def _read_md(md: Path):
     return jupytext.read(md, fmt="md:myst")
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stream outputs of the same name.
+
+    How a kernel splits printed text into messages depends on timing, so two
+    runs that print the same text can store different lists of stream outputs.
+    Merged, they are equal.
+    """
+    merged: list = []
+    for out in outputs:
+        if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")):
+            merged[-1]["text"] = merged[-1]["text"] + out["text"]
+        else:
+            merged.append(out)
+    return merged
+
+
 def _normalise(nb) -> None:
     """Strip what differs between runs and machines but not between results."""
     nb.metadata["kernelspec"] = dict(_KERNELSPEC)
@@ -78,7 +95,8 @@ def _normalise(nb) -> None:
         if cell.cell_type == "code":
             count += 1
             cell.execution_count = count
-            for out in cell.get("outputs", []):
+            cell.outputs = coalesce_streams(cell.get("outputs", []))
+            for out in cell.outputs:
                 if "execution_count" in out:
                     out["execution_count"] = count
                 out.get("metadata", {}).pop("execution", None)

@@ -13,6 +13,7 @@ process over Unix sockets rather than TCP, and ``make test-repro`` also runs it
 in an empty network namespace where the machine allows that.
 """
 
+import copy
 import os
 from pathlib import Path
 
@@ -20,6 +21,8 @@ import nbformat
 import pytest
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
+
+from dlnotes.tooling.notebooks import coalesce_streams
 
 ROOT = Path(__file__).resolve().parents[2]
 NETGUARD = Path(__file__).resolve().parent / "netguard"
@@ -29,9 +32,9 @@ TEXT_MIME = ("text/plain", "text/html", "text/markdown", "text/latex", "applicat
 
 
 def text_outputs(cell) -> list:
-    """The outputs of a code cell as comparable text (images are compared by nbval's figure text only)."""
+    """The outputs of a code cell as comparable text, consecutive streams merged (images are not compared)."""
     result = []
-    for out in cell.get("outputs", []):
+    for out in coalesce_streams(copy.deepcopy(cell.get("outputs", []))):
         kind = out["output_type"]
         if kind == "stream":
             result.append((kind, out["name"], out["text"]))
