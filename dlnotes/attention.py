@@ -86,29 +86,7 @@ def attention(
         ValueError: shapes do not fit together (the message names the argument).
         TypeError: non-floating inputs or a non-boolean mask.
     """
-    q, k, v = as_tensor("q", q), as_tensor("k", k), as_tensor("v", v)
-    require_min_ndim("q", q, 2, "(..., T_q, d)")
-    require_min_ndim("k", k, 2, "(..., T_k, d)")
-    require_min_ndim("v", v, 2, "(..., T_k, d_v)")
-    for name, t in (("q", q), ("k", k), ("v", v)):
-        require_nonempty(name, t)
-        require_finite(name, t)
-    require_same_device(q=q, k=k, v=v)
-    if q.dtype != k.dtype or k.dtype != v.dtype:
-        raise TypeError(f"q, k and v must share one dtype, got {q.dtype}, {k.dtype}, {v.dtype}")
-    if k.shape[-1] != q.shape[-1]:
-        raise ValueError(f"k must have the same last dimension d={q.shape[-1]} as q, got k of shape {tuple(k.shape)}")
-    if v.shape[-2] != k.shape[-2]:
-        raise ValueError(
-            f"v must have T_k={k.shape[-2]} rows like k, got v of shape {tuple(v.shape)} and k of shape {tuple(k.shape)}"
-        )
-    try:
-        torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except RuntimeError:
-        raise ValueError(
-            f"leading (batch) dimensions of q {tuple(q.shape[:-2])}, k {tuple(k.shape[:-2])} "
-            f"and v {tuple(v.shape[:-2])} do not broadcast"
-        ) from None
+    q, k, v = _validate_qkv(q, k, v)
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
     elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:

@@ -33,6 +33,9 @@ MODULES = [
     "dlnotes.decoding",
     "dlnotes.vi",
     "dlnotes.gan",
+    "dlnotes.rnn",
+    "dlnotes.complexity",
+    "dlnotes.linear_attention",
 ]
 
 F64 = torch.float64
@@ -53,9 +56,25 @@ def _qkv() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 XOR_X = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=F64)
 AND_Y = [0, 0, 0, 1]
 
-# name -> (args, kwargs) of a valid call.  Arguments that a function only passes
-# on to a callable of the caller's (count_flops's *args) are not fuzzed.
-VALID_CALLS: dict[str, Callable[[], tuple[tuple, dict]]] = {
+def _rnn_args() -> tuple:
+    g = torch.Generator().manual_seed(1)
+    return (torch.randn(4, 3, dtype=F64, generator=g), torch.zeros(5, dtype=F64),
+            torch.randn(5, 3, dtype=F64, generator=g), torch.randn(5, 5, dtype=F64, generator=g))
+
+
+def _bptt_args() -> tuple:
+    x, h0, W_xh, W_hh = _rnn_args()
+    return (x, torch.tensor([0, 1, 1, 0]), h0, W_xh, W_hh, torch.randn(2, 5, dtype=F64))
+
+
+def _matmul_args() -> tuple:
+    return (torch.matmul, torch.ones(2, 3), torch.ones(3, 4))
+
+
+# name -> (args, kwargs) of a valid call, optionally with the argument slots to
+# fuzz.  Arguments a function only passes on to a callable of the caller's
+# (count_flops's *args) are the caller's business and are not fuzzed.
+VALID_CALLS: dict[str, Callable[[], tuple]] = {
     "dlnotes.checking.check": lambda: (("claim", 1.0, 1.0), {"atol": 1e-9}),
     "dlnotes.checking.check_bound": lambda: (("claim", 0.5), {"upper": 1.0}),
     "dlnotes.runtime.device": lambda: ((), {}),
@@ -82,6 +101,35 @@ VALID_CALLS: dict[str, Callable[[], tuple[tuple, dict]]] = {
                                           torch.tensor([0.5, 0.5], dtype=F64)), {}),
     "dlnotes.vi.linear_gaussian_elbo": lambda: ((1.0, 0.3, 0.64), {"w": 1.0, "prior_var": 1.0, "noise_var": 1.0}),
     "dlnotes.gan.gda": lambda: ((1.0, 1.0), {"lr": 1.0, "steps": 6, "method": "alternating", "first": "p"}),
+    "dlnotes.rnn.alternating_rnn": lambda: ((torch.tensor([3.0, 1.0, 4.0, 1.0], dtype=F64),), {"h0": 0.0, "gain": 1000.0}),
+    "dlnotes.rnn.alternating_closed_form": lambda: ((torch.tensor([3.0, 1.0, 4.0], dtype=F64),), {"h0": 0.5}),
+    "dlnotes.rnn.rnn_forward": lambda: (_rnn_args(), {"b": None, "nonlinearity": "tanh"}),
+    "dlnotes.rnn.bptt_gradients": lambda: (_bptt_args(), {}),
+    "dlnotes.complexity.count_flops": lambda: (_matmul_args(), {}, [("arg", 0)]),
+    "dlnotes.complexity.count_matmul_calls": lambda: (_matmul_args(), {}, [("arg", 0)]),
+    "dlnotes.complexity.saved_activation_bytes": lambda: (
+        (lambda a: (a * 2).sin(), torch.ones(3, requires_grad=True)), {"exclude": ()}, [("arg", 0), ("kw", "exclude")]),
+    "dlnotes.complexity.time_sweep": lambda: (
+        (lambda size: (lambda: torch.ones(size).sum()), [4, 8]),
+        {"repeats": 2, "warmup": 0, "statistic": "median", "clock": "wall"},
+        # the sizes are handed to the caller's make_call, whose business they are
+        [("arg", 0), ("kw", "repeats"), ("kw", "warmup"), ("kw", "statistic"), ("kw", "clock")]),
+    "dlnotes.complexity.rnn_flops": lambda: ((100, 256, 4), {"batch": 1}),
+    "dlnotes.complexity.transformer_flops": lambda: ((100, 256, 4), {"batch": 1}),
+    "dlnotes.complexity.attention_flops": lambda: ((100, 64), {"batch": 1}),
+    "dlnotes.complexity.restricted_attention_flops": lambda: ((100, 64, 8), {"batch": 1}),
+    "dlnotes.complexity.fit_exponent": lambda: (([1.0, 2.0, 4.0], [1.0, 4.0, 16.0]), {"method": "lstsq"}),
+    "dlnotes.complexity.init_rnn": lambda: ((8, 2), {"dtype": F64}),
+    "dlnotes.complexity.init_transformer": lambda: ((8, 2), {"dtype": F64}),
+    "dlnotes.complexity.reference_rnn": lambda: (
+        (torch.randn(5, 8, dtype=F64), importlib.import_module("dlnotes.complexity").init_rnn(8, 2, dtype=F64)), {}),
+    "dlnotes.complexity.reference_transformer": lambda: (
+        (torch.randn(5, 8, dtype=F64), importlib.import_module("dlnotes.complexity").init_transformer(8, 2, dtype=F64)),
+        {"heads": 2, "causal": False}),
+    "dlnotes.complexity.restricted_attention": lambda: (
+        (torch.randn(6, 4, dtype=F64), torch.randn(6, 4, dtype=F64), torch.randn(6, 4, dtype=F64), 2), {}),
+    "dlnotes.linear_attention.linear_attention": lambda: (_qkv(), {"causal": False}),
+    "dlnotes.linear_attention.elu_feature_map": lambda: ((torch.randn(3, 4, dtype=F64),), {}),
     "dlnotes.decoding.table_lm": lambda: (({(): {"A": 0.5, "<eos>": 0.5}, ("A",): {"<eos>": 1.0}},), {}),
     "dlnotes.decoding.greedy_decode": lambda: ((_lm,), {"max_len": 3}),
     "dlnotes.decoding.beam_search": lambda: ((_lm,), {"beam_width": 2, "max_len": 3}),
@@ -161,17 +209,18 @@ def test_every_public_function_is_covered():
 
 @pytest.mark.parametrize("qualified", sorted(VALID_CALLS))
 def test_valid_call_works(qualified):
-    args, kwargs = VALID_CALLS[qualified]()
+    args, kwargs = VALID_CALLS[qualified]()[:2]
     assert not has_nan(resolve(qualified)(*args, **kwargs))
 
 
-@pytest.mark.parametrize("qualified", sorted(q for q in VALID_CALLS if VALID_CALLS[q]() != ((), {})))
+@pytest.mark.parametrize("qualified", sorted(q for q in VALID_CALLS if VALID_CALLS[q]()[:2] != ((), {})))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_malformed_argument_is_refused_cleanly(qualified, data):
     function = resolve(qualified)
-    args, kwargs = VALID_CALLS[qualified]()
-    slots = [("arg", i) for i in range(len(args))] + [("kw", k) for k in kwargs]
+    call = VALID_CALLS[qualified]()
+    args, kwargs = call[:2]
+    slots = call[2] if len(call) > 2 else [("arg", i) for i in range(len(args))] + [("kw", k) for k in kwargs]
     kind, where = data.draw(st.sampled_from(slots), label="argument")
     bad = data.draw(st.sampled_from(BAD_VALUES), label="malformed value")()
     problem = call_with(function, args, kwargs, (kind, where), bad, ALSO_ALLOWED.get(qualified, ()))
