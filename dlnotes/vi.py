@@ -118,7 +118,7 @@ def discrete_elbo(prior: torch.Tensor, likelihood: torch.Tensor, q: torch.Tensor
         q: ``q(z | x)``, shape ``(K,)``, non-negative and summing to one.
 
     Returns:
-        A dict of Python floats:
+        dict[str, float]: the terms of the ELBO identity, as Python floats.
 
         * ``log_evidence``: ``log p(x) = log sum_z p(z) p(x|z)``;
         * ``elbo``: ``E_q[log p(x, z) - log q(z)]`` (``-inf`` when ``q`` puts
@@ -193,7 +193,7 @@ def linear_gaussian_elbo(
         prior_var, noise_var: positive variances.
 
     Returns:
-        A dict of Python floats with the keys of :func:`discrete_elbo`:
+        dict[str, float]: the terms as Python floats, under the keys of :func:`discrete_elbo`,
         ``log_evidence``, ``elbo``, ``kl_posterior``, ``reconstruction``,
         ``kl_prior``.
 
