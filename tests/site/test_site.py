@@ -111,3 +111,31 @@ def test_chapter_math_is_typeset_and_screenshots_are_taken(browser, site):
         home.screenshot(path=str(SCREENSHOTS / "home.png"))
     finally:
         context.close()
+
+
+def test_chapters_offer_download_and_launch(site):
+    """Every chapter links its .ipynb for download and launches it on Colab and Binder from the configured repo."""
+    import yaml
+
+    config = yaml.safe_load((site.parents[1] / "_config.yml").read_text())
+    repo = config["repository"]["url"].removeprefix("https://github.com/")
+    chapters = sorted((site / "notebooks").glob("*.html"))
+    assert chapters
+    for chapter in chapters:
+        html = chapter.read_text(encoding="utf-8")
+        name = chapter.stem
+        assert f'href="../_sources/notebooks/{name}.ipynb"' in html, f"{name}: no .ipynb download"
+        assert (site / "_sources" / "notebooks" / f"{name}.ipynb").exists()
+        assert f"colab.research.google.com/github/{repo}/blob/main/notebooks/{name}.ipynb" in html
+        assert f"mybinder.org/v2/gh/{repo}/main?urlpath=tree/notebooks/{name}.ipynb" in html
+
+
+def test_every_chapter_starts_with_the_install_cell(site):
+    """The downloaded notebook installs dlnotes first where it is missing (Colab, Binder)."""
+    import json
+
+    for source in sorted((site / "_sources" / "notebooks").glob("*.ipynb")):
+        cells = [c for c in json.loads(source.read_text())["cells"] if c["cell_type"] == "code"]
+        first = "".join(cells[0]["source"])
+        assert "%pip install" in first and "importlib.util.find_spec(\"dlnotes\")" in first, source.name
+        assert cells[0]["metadata"].get("tags") == ["remove-cell"], source.name
