@@ -48,6 +48,7 @@ notebooks-force: venv
 # ----------------------------------------------------------------------------- book
 book: venv assets
 	$(PY) -m dlnotes.tooling.notebooks guard-cache _build
+	$(PY) -m dlnotes.tooling.notebooks prefill-cache _build
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 

@@ -2,11 +2,13 @@
 
 Every chapter derives an answer in prose and mathematics, then confirms it with
 these functions.  ``check`` is how a claim is verified; ``device`` and ``seed``
-make a notebook run the same way on every machine.
+make a notebook run the same way on every machine; ``exercises.check_answer``
+lets a reader check an exercise answer without seeing the solution.
 """
 
+from dlnotes import exercises
 from dlnotes.checking import CheckFailed, Checked, check, check_bound
 from dlnotes.runtime import device, seed
 
-__all__ = ["CheckFailed", "Checked", "check", "check_bound", "device", "seed"]
+__all__ = ["CheckFailed", "Checked", "check", "check_bound", "device", "exercises", "seed"]
 __version__ = "0.1.0"

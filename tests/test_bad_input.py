@@ -36,6 +36,7 @@ MODULES = [
     "dlnotes.rnn",
     "dlnotes.complexity",
     "dlnotes.linear_attention",
+    "dlnotes.exercises",
 ]
 
 F64 = torch.float64
@@ -130,6 +131,8 @@ VALID_CALLS: dict[str, Callable[[], tuple]] = {
         (torch.randn(6, 4, dtype=F64), torch.randn(6, 4, dtype=F64), torch.randn(6, 4, dtype=F64), 2), {}),
     "dlnotes.linear_attention.linear_attention": lambda: (_qkv(), {"causal": False}),
     "dlnotes.linear_attention.elu_feature_map": lambda: ((torch.randn(3, 4, dtype=F64),), {}),
+    "dlnotes.exercises.check_answer": lambda: (("soft-lookup-margin", 14.5077), {}),
+    "dlnotes.exercises.list_exercises": lambda: ((), {}),
     "dlnotes.decoding.table_lm": lambda: (({(): {"A": 0.5, "<eos>": 0.5}, ("A",): {"<eos>": 1.0}},), {}),
     "dlnotes.decoding.greedy_decode": lambda: ((_lm,), {"max_len": 3}),
     "dlnotes.decoding.beam_search": lambda: ((_lm,), {"beam_width": 2, "max_len": 3}),

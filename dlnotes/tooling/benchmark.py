@@ -117,16 +117,20 @@ def peak_memory_mb(work: Path, notebooks: list[Path]) -> dict[str, float]:
 
 def executed_notebooks(build_log: str) -> list[str]:
     """Stems of the notebooks that a book build executed (rather than took from the cache)."""
-    return sorted({Path(p).stem for p in re.findall(r"^(\S+\.ipynb): Executing notebook", build_log, re.M)})
+    executed = {Path(p).stem for p in re.findall(r"^(\S+\.ipynb): Executing notebook", build_log, re.M)}
+    for listing in re.findall(r"executed for the book: \d+ notebooks (\[.*?\])", build_log):
+        executed |= set(json.loads(listing.replace("'", '"')))
+    return sorted(executed)
 
 
 def book_builds(work: Path) -> dict:
     jb = str(work / ".venv/bin/jupyter-book")
     py = str(work / ".venv/bin/python")
-    build = [jb, "build", ".", "-W", "-n", "--keep-going"]
+    # what `make book` runs once the environment is in place
+    build = (f"{py} -m dlnotes.tooling.notebooks guard-cache _build && "
+             f"{py} -m dlnotes.tooling.notebooks prefill-cache _build && {jb} build . -W -n --keep-going")
     shutil.rmtree(work / "_build", ignore_errors=True)
     subprocess.run(["make", "assets"], cwd=work, check=True, capture_output=True)
-    run([py, "-m", "dlnotes.tooling.notebooks", "guard-cache", "_build"], cwd=work)
     cold, log_cold = run(build, cwd=work)
     warm, log_warm = run(build, cwd=work)
 

@@ -17,11 +17,17 @@ Usage::
     python -m dlnotes.tooling.notebooks sync [--force] [NOTEBOOK.md ...]
     python -m dlnotes.tooling.notebooks check
     python -m dlnotes.tooling.notebooks guard-cache _build
+    python -m dlnotes.tooling.notebooks prefill-cache _build
 
 The book build caches executed notebooks keyed on their code alone, so a change
 to ``dlnotes`` (say, a broken ``softmax``) would not re-execute anything.
 ``guard-cache`` forgets every executed notebook whenever the library's
 fingerprint changed.
+
+``prefill-cache`` executes the notebooks the book's cache lacks, two at a time
+(Sphinx would run them one by one), and stores them where the book build looks
+them up.  A notebook that fails is not stored, so the build executes it again
+itself and fails there, naming the cell.
 """
 
 from __future__ import annotations
@@ -200,6 +206,23 @@ def guard_cache(build: Path, root: Path = Path(".")) -> bool:
     return stale
 
 
+def prefill_cache(build: Path, root: Path = Path("."), timeout: int = 300) -> dict[str, list[str]]:
+    """Execute the paired notebooks missing from ``build/.jupyter_cache`` in parallel."""
+    import logging
+
+    from jupyter_cache import get_cache
+    from jupyter_cache.executors import load_executor
+
+    cache = get_cache(str(build / ".jupyter_cache"))
+    for _, ipynb in paired_notebooks(root):
+        cache.add_nb_to_project(str(ipynb.resolve()))
+    logger = logging.getLogger("dlnotes.prefill")
+    result = load_executor("local-parallel", cache=cache, logger=logger).run_and_cache(timeout=timeout)
+    return {"succeeded": sorted(Path(u).stem for u in result.succeeded),
+            "excepted": sorted(Path(u).stem for u in result.excepted),
+            "errored": sorted(Path(u).stem for u in result.errored)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlnotes.tooling.notebooks")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -209,7 +232,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="fail if any .md and .ipynb are out of step")
     guard = sub.add_parser("guard-cache", help="forget executed notebooks in the build folder if dlnotes changed")
     guard.add_argument("build", type=Path)
+    prefill = sub.add_parser("prefill-cache", help="execute uncached notebooks in parallel for the book build")
+    prefill.add_argument("build", type=Path)
     args = parser.parse_args(argv)
+
+    if args.command == "prefill-cache":
+        outcome = prefill_cache(args.build)
+        print(f"executed for the book: {len(outcome['succeeded'])} notebooks {outcome['succeeded']}"
+              + (f"; failed (the build will show why): {outcome['excepted'] + outcome['errored']}"
+                 if outcome["excepted"] or outcome["errored"] else ""))
+        return 0
 
     if args.command == "guard-cache":
         if guard_cache(args.build):
