@@ -18,6 +18,7 @@ Usage::
     python -m dlnotes.tooling.notebooks check
     python -m dlnotes.tooling.notebooks guard-cache _build
     python -m dlnotes.tooling.notebooks prefill-cache _build
+    python -m dlnotes.tooling.notebooks seed-cache _build
 
 The book build caches executed notebooks keyed on their code alone, so a change
 to ``dlnotes`` (say, a broken ``softmax``) would not re-execute anything.
@@ -28,6 +29,11 @@ fingerprint changed.
 (Sphinx would run them one by one), and stores them where the book build looks
 them up.  A notebook that fails is not stored, so the build executes it again
 itself and fails there, naming the cell.
+
+``seed-cache`` stores the reviewed ``.ipynb`` files themselves as the book's
+executed notebooks.  ``make test`` uses it only after nbval and the
+reproducibility test have executed every notebook twice and found the stored
+outputs equal to both runs, so a third execution would add nothing.
 """
 
 from __future__ import annotations
@@ -223,6 +229,20 @@ def prefill_cache(build: Path, root: Path = Path("."), timeout: int = 300) -> di
             "errored": sorted(Path(u).stem for u in result.errored)}
 
 
+def seed_cache(build: Path, root: Path = Path(".")) -> int:
+    """Store every paired ``.ipynb`` (already executed and verified) in ``build/.jupyter_cache``."""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(build / ".jupyter_cache"))
+    pairs = paired_notebooks(root)
+    for md, ipynb in pairs:
+        problems = pairing_problems(md, ipynb)
+        if problems:
+            raise SystemExit("cannot seed the book's cache from notebooks out of step:\n" + "\n".join(problems))
+        cache.cache_notebook_file(str(ipynb.resolve()), check_validity=False, overwrite=True)
+    return len(pairs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlnotes.tooling.notebooks")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -234,7 +254,13 @@ def main(argv: list[str] | None = None) -> int:
     guard.add_argument("build", type=Path)
     prefill = sub.add_parser("prefill-cache", help="execute uncached notebooks in parallel for the book build")
     prefill.add_argument("build", type=Path)
+    seed = sub.add_parser("seed-cache", help="use the verified stored notebooks as the book's executed notebooks")
+    seed.add_argument("build", type=Path)
     args = parser.parse_args(argv)
+
+    if args.command == "seed-cache":
+        print(f"the book uses the verified stored outputs of {seed_cache(args.build)} notebooks")
+        return 0
 
     if args.command == "prefill-cache":
         outcome = prefill_cache(args.build)
