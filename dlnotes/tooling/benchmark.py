@@ -143,9 +143,11 @@ def book_builds(work: Path) -> dict:
     run([py, "-m", "dlnotes.tooling.notebooks", "sync", str(target.relative_to(work))], cwd=work)
     prose, log_prose = run(build, cwd=work)
 
-    code = target.read_text(encoding="utf-8").replace("```{code-cell} ipython3\n",
-                                                     "```{code-cell} ipython3\nbenchmark_marker = 1\n", 1)
-    target.write_text(code, encoding="utf-8")
+    # A code change: one more line at the end of the last code cell (after any cell options).
+    code = target.read_text(encoding="utf-8")
+    last_cell = code.rindex("```{code-cell}")
+    closing = code.index("\n```", last_cell + len("```{code-cell}"))
+    target.write_text(code[:closing] + "\nbenchmark_marker = 1" + code[closing:], encoding="utf-8")
     run([py, "-m", "dlnotes.tooling.notebooks", "sync", "--force", str(target.relative_to(work))], cwd=work)
     one, log_one = run(build, cwd=work)
     return {
