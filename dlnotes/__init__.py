@@ -8,7 +8,7 @@ lets a reader check an exercise answer without seeing the solution.
 
 from dlnotes import exercises
 from dlnotes.checking import CheckFailed, Checked, check, check_bound
-from dlnotes.runtime import device, seed
+from dlnotes.runtime import device, randn, seed
 
-__all__ = ["CheckFailed", "Checked", "check", "check_bound", "device", "exercises", "seed"]
+__all__ = ["CheckFailed", "Checked", "check", "check_bound", "device", "exercises", "randn", "seed"]
 __version__ = "0.1.0"

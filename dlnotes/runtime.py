@@ -8,7 +8,7 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["device", "seed"]
+__all__ = ["device", "randn", "seed"]
 
 
 def device() -> torch.device:
@@ -59,3 +59,36 @@ def seed(n: int) -> None:
     np.random.seed(n)
     torch.manual_seed(n)
     torch.use_deterministic_algorithms(True)
+
+
+def randn(*shape: int, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None) -> torch.Tensor:
+    """Standard normal numbers of the given shape, the same on every device.
+
+    The numbers are drawn on the CPU from torch's global (seeded) generator and
+    then moved to ``device`` (default: :func:`device`).  Drawing directly on a
+    GPU would use a different generator, so a notebook would see other inputs
+    there than on the CPU.
+
+    Raises:
+        TypeError: a size is not an int, or ``dtype`` is not a floating dtype.
+        ValueError: a size is negative.
+    """
+    for size in shape:
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise TypeError(f"shape must be ints, got {shape!r}")
+        if size < 0:
+            raise ValueError(f"shape must be non-negative, got {shape!r}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch dtype, got {dtype!r}")
+    if device is None:
+        target = globals()["device"]()
+    elif isinstance(device, torch.device):
+        target = device
+    elif isinstance(device, str):
+        try:
+            target = torch.device(device)
+        except RuntimeError:
+            raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got {device!r}") from None
+    else:
+        raise TypeError(f"device must be a torch.device, a string or None, got {type(device).__name__}")
+    return torch.randn(*shape, dtype=dtype).to(target)

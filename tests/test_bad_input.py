@@ -80,6 +80,7 @@ VALID_CALLS: dict[str, Callable[[], tuple]] = {
     "dlnotes.checking.check_bound": lambda: (("claim", 0.5), {"upper": 1.0}),
     "dlnotes.runtime.device": lambda: ((), {}),
     "dlnotes.runtime.seed": lambda: ((0,), {}),
+    "dlnotes.runtime.randn": lambda: ((2, 3), {"dtype": F64, "device": "cpu"}),
     "dlnotes.attention.softmax": lambda: ((torch.tensor([2.0, 1.0, 0.0], dtype=F64),), {"dim": -1}),
     "dlnotes.attention.attention": lambda: (_qkv(), {"scale": None}),
     "dlnotes.attention.hard_attention": lambda: (_qkv(), {}),

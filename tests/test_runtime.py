@@ -61,3 +61,21 @@ def test_seed_makes_every_generator_repeat():
 def test_seed_rejects_bad_values(bad, error):
     with pytest.raises(error, match="n must"):
         dlnotes.seed(bad)
+
+
+def test_randn_draws_the_same_numbers_whatever_the_device(monkeypatch):
+    monkeypatch.setenv("DLNOTES_DEVICE", "cpu")
+    monkeypatch.delenv("DLNOTES_REQUIRE_GPU", raising=False)
+    torch.manual_seed(3)
+    expected = torch.randn(2, 3, dtype=torch.float64)
+    torch.manual_seed(3)
+    drawn = dlnotes.randn(2, 3)
+    assert drawn.dtype == torch.float64 and torch.equal(drawn, expected)
+    assert dlnotes.randn(4, dtype=torch.float32, device="cpu").dtype == torch.float32
+
+
+@pytest.mark.parametrize("args, kwargs, error", [((2.5,), {}, TypeError), ((-1,), {}, ValueError),
+                                                  ((2,), {"dtype": torch.int64}, TypeError)])
+def test_randn_rejects_bad_shapes_and_dtypes(args, kwargs, error):
+    with pytest.raises(error):
+        dlnotes.randn(*args, **kwargs)
