@@ -40,10 +40,10 @@ $(ASSETS): node_modules/.package-lock.json
 
 # ----------------------------------------------------------------------------- notebooks
 notebooks: venv
-	$(PY) -m dlnotes.tooling.notebooks sync
+	$(PY) -m tools.notebooks sync
 
 notebooks-force: venv
-	$(PY) -m dlnotes.tooling.notebooks sync --force
+	$(PY) -m tools.notebooks sync --force
 
 # ----------------------------------------------------------------------------- book
 BUILD_BOOK := $(VENV)/bin/jupyter-book build . -W -n --keep-going
@@ -51,8 +51,8 @@ BUILD_BOOK := $(VENV)/bin/jupyter-book build . -W -n --keep-going
 # Executes every notebook whose code (or the library) changed, two at a time,
 # then builds; a failing cell fails the build.
 book: venv assets
-	$(PY) -m dlnotes.tooling.notebooks guard-cache _build
-	$(PY) -m dlnotes.tooling.notebooks prefill-cache _build
+	$(PY) -m tools.notebooks guard-cache _build
+	$(PY) -m tools.notebooks prefill-cache _build
 	$(BUILD_BOOK)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
@@ -60,8 +60,8 @@ book: venv assets
 # twice and found the stored outputs equal to both runs; the build takes those
 # verified outputs instead of executing a third time.
 test-book: venv assets
-	$(PY) -m dlnotes.tooling.notebooks guard-cache _build
-	$(PY) -m dlnotes.tooling.notebooks seed-cache _build
+	$(PY) -m tools.notebooks guard-cache _build
+	$(PY) -m tools.notebooks seed-cache _build
 	$(BUILD_BOOK)
 
 # ----------------------------------------------------------------------------- tests
@@ -105,7 +105,7 @@ browser:
 
 # Measure test and build times against their budgets (not part of `make test`).
 benchmark: venv assets
-	$(PY) -m dlnotes.tooling.benchmark --out bench/report.json
+	$(PY) -m tools.benchmark --out bench/report.json
 
 clean:
 	rm -rf _build _vendor

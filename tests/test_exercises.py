@@ -17,10 +17,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dlnotes import exercises
+from dlnotes.exercises import engine, generative, kinds
 from dlnotes.exercises import ExerciseInfo, Verdict, check_answer, list_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
-REGISTRY = exercises._REGISTRY
+REGISTRY = engine.REGISTRY
 IDS = list(REGISTRY)
 LABEL = re.compile(r"^```\{exercise\}.*\n:label:\s*(ex-[\w-]+)\s*$", re.MULTILINE)
 
@@ -131,7 +132,7 @@ def test_wrong_shape_is_a_wrong_kind(ex_id):
     ref = REGISTRY[ex_id].reference
     if callable(ref):
         wrong = lambda *args: [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]  # noqa: E731
-    elif isinstance(REGISTRY[ex_id].kind, exercises._Matrix):
+    elif isinstance(REGISTRY[ex_id].kind, generative._Matrix):
         wrong = [1.0, 2.0]  # a vector, not a matrix
     elif isinstance(ref, (tuple, list)):
         wrong = list(ref) + [ref[-1]]  # one part too many
@@ -249,7 +250,7 @@ def test_elbo_entropy_as_regulariser_gets_its_hint():
 def test_function_answers_are_tried_on_many_inputs():
     for ex_id, ex in REGISTRY.items():
         if callable(ex.reference):
-            assert len(ex.kind.inputs) >= exercises._N_RANDOM + 2, ex_id
+            assert len(ex.kind.inputs) >= kinds.N_RANDOM + 2, ex_id
 
 
 def test_a_function_right_at_one_point_only_is_rejected():
@@ -269,8 +270,8 @@ def test_tensors_arrays_and_lists_are_all_accepted():
 # --------------------------------------------------------------------------- properties
 
 
-NUMBER_IDS = [i for i, ex in REGISTRY.items() if isinstance(ex.kind, exercises._Number)]
-COUNT_IDS = [i for i, ex in REGISTRY.items() if isinstance(ex.kind, exercises._Count)]
+NUMBER_IDS = [i for i, ex in REGISTRY.items() if isinstance(ex.kind, kinds.Number)]
+COUNT_IDS = [i for i, ex in REGISTRY.items() if isinstance(ex.kind, kinds.Count)]
 
 
 @pytest.mark.parametrize("ex_id", NUMBER_IDS)

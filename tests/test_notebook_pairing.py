@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlnotes.tooling.notebooks import paired_notebooks, pairing_problems, sync_one
+from tools.notebooks import paired_notebooks, pairing_problems, sync_one
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = paired_notebooks(ROOT)
@@ -58,7 +58,7 @@ def test_the_check_detects_drift(tmp_path):
 
 
 def test_stream_outputs_are_merged_however_the_kernel_split_them():
-    from dlnotes.tooling.notebooks import coalesce_streams
+    from tools.notebooks import coalesce_streams
 
     split = [{"output_type": "stream", "name": "stdout", "text": "✔ check a"},
              {"output_type": "stream", "name": "stdout", "text": "\n✔ check b\n"},

@@ -22,7 +22,7 @@ import pytest
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from dlnotes.tooling.notebooks import coalesce_streams
+from tools.notebooks import coalesce_streams
 
 ROOT = Path(__file__).resolve().parents[2]
 NETGUARD = Path(__file__).resolve().parent / "netguard"

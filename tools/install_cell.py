@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m dlnotes.tooling.install_cell notebooks/X.md [...]
+    python -m tools.install_cell notebooks/X.md [...]
 
 The cell is tagged ``remove-cell``: the book does not show it, a downloaded or
 launched notebook runs it first.  The repository URL comes from ``_config.yml``.

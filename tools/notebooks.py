@@ -14,11 +14,11 @@ output changed.
 
 Usage::
 
-    python -m dlnotes.tooling.notebooks sync [--force] [NOTEBOOK.md ...]
-    python -m dlnotes.tooling.notebooks check
-    python -m dlnotes.tooling.notebooks guard-cache _build
-    python -m dlnotes.tooling.notebooks prefill-cache _build
-    python -m dlnotes.tooling.notebooks seed-cache _build
+    python -m tools.notebooks sync [--force] [NOTEBOOK.md ...]
+    python -m tools.notebooks check
+    python -m tools.notebooks guard-cache _build
+    python -m tools.notebooks prefill-cache _build
+    python -m tools.notebooks seed-cache _build
 
 The book build caches executed notebooks keyed on their code alone, so a change
 to ``dlnotes`` (say, a broken ``softmax``) would not re-execute anything.
@@ -188,7 +188,7 @@ def library_fingerprint(root: Path = Path(".")) -> str:
     digest = hashlib.sha256()
     files = sorted((root / "dlnotes").rglob("*.py")) + [root / "requirements.txt"]
     for path in files:
-        if "tooling" in path.parts or not path.exists():
+        if not path.exists():
             continue
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -244,7 +244,7 @@ def seed_cache(build: Path, root: Path = Path(".")) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlnotes.tooling.notebooks")
+    parser = argparse.ArgumentParser(prog="python -m tools.notebooks")
     sub = parser.add_subparsers(dest="command", required=True)
     sync = sub.add_parser("sync", help="rebuild .ipynb files from their .md, executing where code changed")
     sync.add_argument("--force", action="store_true", help="execute every notebook, changed or not")

@@ -2,7 +2,7 @@
 
 Usage (from the repository root, after ``make venv``)::
 
-    python -m dlnotes.tooling.benchmark [--out bench/report.json] [--skip-full-test]
+    python -m tools.benchmark [--out bench/report.json] [--skip-full-test]
 
 Everything runs in a scratch clone of the current commit, so the working tree is
 never touched.  Measured:
@@ -127,8 +127,8 @@ def book_builds(work: Path) -> dict:
     jb = str(work / ".venv/bin/jupyter-book")
     py = str(work / ".venv/bin/python")
     # what `make book` runs once the environment is in place
-    build = (f"{py} -m dlnotes.tooling.notebooks guard-cache _build && "
-             f"{py} -m dlnotes.tooling.notebooks prefill-cache _build && {jb} build . -W -n --keep-going")
+    build = (f"{py} -m tools.notebooks guard-cache _build && "
+             f"{py} -m tools.notebooks prefill-cache _build && {jb} build . -W -n --keep-going")
     shutil.rmtree(work / "_build", ignore_errors=True)
     subprocess.run(["make", "assets"], cwd=work, check=True, capture_output=True)
     cold, log_cold = run(build, cwd=work)
@@ -140,7 +140,7 @@ def book_builds(work: Path) -> dict:
     # A prose-only change: one more sentence in the first markdown paragraph after the title.
     target.write_text(text.replace("\n## Question\n", "\n## Question\n\nA sentence added for the benchmark.\n", 1),
                       encoding="utf-8")
-    run([py, "-m", "dlnotes.tooling.notebooks", "sync", str(target.relative_to(work))], cwd=work)
+    run([py, "-m", "tools.notebooks", "sync", str(target.relative_to(work))], cwd=work)
     prose, log_prose = run(build, cwd=work)
 
     # A code change: one more line at the end of the last code cell (after any cell options).
@@ -148,7 +148,7 @@ def book_builds(work: Path) -> dict:
     last_cell = code.rindex("```{code-cell}")
     closing = code.index("\n```", last_cell + len("```{code-cell}"))
     target.write_text(code[:closing] + "\nbenchmark_marker = 1" + code[closing:], encoding="utf-8")
-    run([py, "-m", "dlnotes.tooling.notebooks", "sync", "--force", str(target.relative_to(work))], cwd=work)
+    run([py, "-m", "tools.notebooks", "sync", "--force", str(target.relative_to(work))], cwd=work)
     one, log_one = run(build, cwd=work)
     return {
         "cold_s": round(cold, 2),
@@ -164,7 +164,7 @@ def book_builds(work: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlnotes.tooling.benchmark")
+    parser = argparse.ArgumentParser(prog="python -m tools.benchmark")
     parser.add_argument("--out", type=Path, default=Path("bench/report.json"))
     parser.add_argument("--skip-full-test", action="store_true", help="do not time `make test` from a fresh clone")
     args = parser.parse_args(argv)

@@ -1,1 +1,0 @@
-"""Maintenance commands for the book itself (pairing, execution, ledger); not used by the chapters."""
