@@ -8,7 +8,8 @@ lets a reader check an exercise answer without seeing the solution.
 
 from dlnotes import exercises
 from dlnotes.checking import CheckFailed, Checked, check, check_bound
-from dlnotes.runtime import device, randn, seed
+from dlnotes.runtime import device, generator, numpy_rng, rand, randint, randn, seed, seed_offset
 
-__all__ = ["CheckFailed", "Checked", "check", "check_bound", "device", "exercises", "randn", "seed"]
+__all__ = ["CheckFailed", "Checked", "check", "check_bound", "device", "exercises", "generator", "numpy_rng", "rand",
+           "randint", "randn", "seed", "seed_offset"]
 __version__ = "0.1.0"

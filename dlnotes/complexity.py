@@ -19,7 +19,6 @@ order than the products.  The formulas :func:`rnn_flops` and
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 

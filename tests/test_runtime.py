@@ -79,3 +79,40 @@ def test_randn_draws_the_same_numbers_whatever_the_device(monkeypatch):
 def test_randn_rejects_bad_shapes_and_dtypes(args, kwargs, error):
     with pytest.raises(error):
         dlnotes.randn(*args, **kwargs)
+
+
+def test_seed_offset_changes_every_draw_and_zero_is_the_book(monkeypatch):
+    import numpy as np
+    base = (dlnotes.randn(4, generator=dlnotes.generator(0), device="cpu"), dlnotes.numpy_rng(0).random(3))
+    monkeypatch.setenv("DLNOTES_SEED_OFFSET", "0")
+    assert torch.equal(dlnotes.randn(4, generator=dlnotes.generator(0), device="cpu"), base[0])
+    assert torch.equal(base[0], torch.randn(4, dtype=torch.float64, generator=torch.Generator().manual_seed(0)))
+    monkeypatch.setenv("DLNOTES_SEED_OFFSET", "3")
+    assert not torch.equal(dlnotes.randn(4, generator=dlnotes.generator(0), device="cpu"), base[0])
+    assert not np.array_equal(dlnotes.numpy_rng(0).random(3), base[1])
+    dlnotes.seed(0)
+    shifted = torch.randn(2)
+    monkeypatch.setenv("DLNOTES_SEED_OFFSET", "0")
+    dlnotes.seed(0)
+    assert not torch.equal(torch.randn(2), shifted)
+
+
+@pytest.mark.parametrize("raw", ["-1", "x", "1.5"])
+def test_bad_seed_offset_is_named(monkeypatch, raw):
+    monkeypatch.setenv("DLNOTES_SEED_OFFSET", raw)
+    with pytest.raises(ValueError, match="DLNOTES_SEED_OFFSET"):
+        dlnotes.seed_offset()
+
+
+def test_about_this_draw_is_skipped_only_under_an_offset(monkeypatch, capsys):
+    monkeypatch.setenv("DLNOTES_SEED_OFFSET", "0")
+    with pytest.raises(dlnotes.CheckFailed):
+        dlnotes.check("a count of this draw", 9, 10, about_this_draw=True)
+    assert "about this draw" in str(dlnotes.check("a count of this draw", 10, 10, about_this_draw=True))
+    monkeypatch.setenv("DLNOTES_SEED_OFFSET", "2")
+    record = dlnotes.check("a count of this draw", 9, 10, about_this_draw=True)
+    assert "not checked under seed offset 2" in str(record)
+    with pytest.raises(dlnotes.CheckFailed):
+        dlnotes.check("a claim about any draw", 9, 10)
+    with pytest.raises(TypeError, match="about_this_draw"):
+        dlnotes.check("x", 1, 1, about_this_draw=1)

@@ -243,6 +243,25 @@ def seed_cache(build: Path, root: Path = Path(".")) -> int:
     return len(pairs)
 
 
+def run_notebooks(paths: list[Path]) -> int:
+    """Execute each notebook's stored code in a fresh kernel, writing nothing; 1 if any cell fails."""
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    failed = 0
+    for path in paths:
+        ipynb = path.with_suffix(".ipynb")
+        nb = nbformat.read(ipynb, as_version=4)
+        try:
+            _execute(nb, ipynb.parent.resolve())
+            print(f"   passed  {ipynb}", flush=True)
+        except CellExecutionError as err:
+            failed += 1
+            lines = [line for line in str(err).splitlines() if line.strip()]
+            print(f"   FAILED  {ipynb}: {lines[-1] if lines else err}", flush=True)
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.notebooks")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -256,7 +275,13 @@ def main(argv: list[str] | None = None) -> int:
     prefill.add_argument("build", type=Path)
     seed = sub.add_parser("seed-cache", help="use the verified stored notebooks as the book's executed notebooks")
     seed.add_argument("build", type=Path)
+    run = sub.add_parser("run", help="execute notebooks without writing them (every check must pass); "
+                                     "DLNOTES_SEED_OFFSET and DLNOTES_DEVICE reach the kernel")
+    run.add_argument("notebooks", nargs="+", type=Path, help=".md or .ipynb files")
     args = parser.parse_args(argv)
+
+    if args.command == "run":
+        return run_notebooks(args.notebooks)
 
     if args.command == "seed-cache":
         print(f"the book uses the verified stored outputs of {seed_cache(args.build)} notebooks")
