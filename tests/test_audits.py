@@ -107,3 +107,47 @@ def test_chapter_cells_are_read_with_md_line_numbers(tmp_path):
     offences = lint_checks.lint_chapter(md)
     assert [(o.line, o.reason.split(":")[0]) for o in offences] == [(21, "literal")]
     assert lint_checks.main([str(md)]) == 1
+
+
+# ----------------------------------------------------------------------------- device lint
+
+from tools import lint_device  # noqa: E402
+
+
+def device_reasons(code: str) -> list[str]:
+    return [o.reason.split(":")[0] for o in lint_device.lint_source(textwrap.dedent(code))]
+
+
+@pytest.mark.parametrize("code", [
+    "x = torch.randn(3, 4, device=device)",
+    "f64 = dict(dtype=torch.float64, device=device)\nx = torch.rand(3, **f64)",
+    "kw = {'device': dev}\nx = torch.randint(0, 5, (3,), **kw)",
+    "x = torch.randperm(10, device='cuda')",
+    "w = torch.empty(3, 3, device=device).normal_()",
+])
+def test_random_draw_on_the_device_is_rejected(code):
+    assert device_reasons(code)[:1] in (["device-draw"], ["device-inplace"])
+
+
+@pytest.mark.parametrize("code", [
+    "x = torch.randn(3, 4, generator=g).to(device)",
+    "f64 = dict(dtype=torch.float64)\nx = torch.rand(3, **f64)",
+    "x = torch.randn(3, device='cpu')",
+    "x = dlnotes.randn(3, 4, dtype=torch.float64, device=device)",
+    "x = torch.zeros(3, device=device)",
+    "w = torch.empty(3, 3).normal_().to(device)",
+    "cpu_f64 = dict(dtype=torch.float64, device='cpu')\nx = torch.randn(2, **cpu_f64)",
+])
+def test_random_draw_on_the_cpu_is_accepted(code):
+    assert device_reasons(code) == []
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("x = torch.zeros(3).to(device)\nnoise = torch.randn_like(x)", ["device-like"]),
+    ("x = torch.zeros(3)\nnoise = torch.randn_like(x)", []),
+    ("layer = torch.nn.Linear(3, 3, device=device)\ntorch.nn.init.xavier_uniform_(layer.weight)", ["device-inplace"]),
+    ("layer = torch.nn.Linear(3, 3)\ntorch.nn.init.xavier_uniform_(layer.weight)\nlayer = layer.to(device)", []),
+    ("h = torch.zeros(4).cuda()\nh.uniform_()", ["device-inplace"]),
+])
+def test_draws_that_inherit_the_device(code, expected):
+    assert device_reasons(code) == expected
