@@ -151,3 +151,166 @@ def test_random_draw_on_the_cpu_is_accepted(code):
 ])
 def test_draws_that_inherit_the_device(code, expected):
     assert device_reasons(code) == expected
+
+
+# ----------------------------------------------------------------------------- number audit
+
+import json  # noqa: E402
+
+from tools import audit_numbers  # noqa: E402
+
+HEADER = "---\njupytext: {}\n---\n"
+
+
+def audit(tmp_path: Path, prose: str, check_lines: list[str]) -> audit_numbers.ChapterAudit:
+    md = tmp_path / "chapter.md"
+    md.write_text(HEADER + textwrap.dedent(prose), encoding="utf-8")
+    nb = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": [line + "\n" for line in check_lines]}]}]}
+    md.with_suffix(".ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    return audit_numbers.audit_chapter(md)
+
+
+def unbacked(result: audit_numbers.ChapterAudit) -> list[str]:
+    return [n.text for n in result.unbacked]
+
+
+@pytest.mark.parametrize("text, line", [
+    ("The weight is 0.73.", "✔ check weight — 0.7310585786 (atol 1e-09)"),
+    ("The layer holds 2,362,368 parameters.", "✔ check full layer — 2,362,368 (exact)"),
+    ("They agree to 1e-15.", "✔ check agreement — [1, 2] (atol 1e-15)"),
+    ("They agree to $10^{-15}$.", "✔ check agreement — 1 (atol 1e-15)"),
+    ("They agree to 10⁻¹⁵.", "✔ check agreement — 1 (atol 1e-15)"),
+    ("The error is 6.1% of the value.", "✔ check relative error — 0.061 (atol 0.001)"),
+    ("The exponent is at least 1.6.", "✔ check fitted exponent — at least 1.6 (bound)"),
+    ("For $n = 10$ the weight is $w = 0.2023$.", "✔ check n = 10, target weight — 0.2023048376 (atol 1e-09)"),
+    ("It is $P = 2{,}362{,}368$ in all.", "✔ check count — 2,362,368 (exact)"),
+    ("It is about 14 in all.", "✔ check gain — 13.8155 (atol 0.0001)"),
+    ("Here $z = 4.5848633391$.", "✔ check z — 4.584863339 (atol 1e-09)"),
+    ("The bound is $2.5 \\times 10^{-3}$.", "✔ check bound — at most 0.0025 (bound)"),
+])
+def test_a_backed_number_matches_its_check(tmp_path, text, line):
+    result = audit(tmp_path, text + "\n", [line])
+    assert result.numbers and unbacked(result) == []
+
+
+@pytest.mark.parametrize("text, line, bad", [
+    ("The weight is 0.74.", "✔ check weight — 0.7310585786 (atol 1e-09)", "0.74"),
+    ("The layer holds 2,362,369 parameters.", "✔ check full layer — 2,362,368 (exact)", "2,362,369"),
+    ("It is 14 in all.", "✔ check gain — 13.8155 (atol 0.0001)", "14"),
+    ("It is $x = 0.5$.", "✔ check other — 0.25 (exact)", "0.5"),
+])
+def test_an_unbacked_number_is_reported(tmp_path, text, line, bad):
+    assert unbacked(audit(tmp_path, text + "\n", [line])) == [bad]
+
+
+@pytest.mark.parametrize("text", [
+    "As {eq}`eq-count-12` shows, see {numref}`fig-3` and {cite}`vaswani2017attention`.",
+    "Run `torch.randn(3, 4)` first; see [the docs](https://example.org/v2/page).",
+    "Vaswani et al. 2017 and the paper (2017) introduced it.",
+    "Equation 3, Section 2, Figure 4, step 5 and layer 7 name things.",
+    "The weights $W_1, W^2$ and $x_{12}$ are notation; so are x_1, W2 and float64.",
+    "A 2×2 matrix, a 2-2-1 network, the 3rd row and the fraction 1/2.",
+    "1. first item\n2. second item\n",
+    "$$\n\\sum_{i=1}^{n} x_i^2 \\le n \\max_i x_i^2\n$$ (eq-sum)\n",
+    "(label-3)=\n## A heading\n",
+    "% a comment with 42 in it\nNothing here.\n",
+])
+def test_numbers_that_are_not_results_are_excluded(tmp_path, text):
+    assert audit(tmp_path, text + "\n", []).numbers == []
+
+
+def test_a_given_declared_above_a_block_applies_to_that_block_only(tmp_path):
+    prose = """\
+    % given: 20, 0.5
+    We train 20 networks with step 0.5.
+
+    Then 20 of them succeed.
+    """
+    assert unbacked(audit(tmp_path, prose, [])) == ["20"]
+
+
+def test_a_given_above_a_display_equation_and_a_list(tmp_path):
+    prose = """\
+    % given: 768, 12
+    $$
+    d = 768, \\quad h = 12
+    $$
+
+    % given: 3
+    - the first item has 3 heads
+
+    - the second also 3
+    """
+    assert unbacked(audit(tmp_path, prose, [])) == []
+
+
+def test_exercises_are_questions_and_solutions_are_audited(tmp_path):
+    prose = """\
+    ```{exercise} Some exercise
+    :label: ex-one
+
+    How many of the $2^8 = 256$ functions of 3 inputs are separable?
+    ```
+
+    ```{solution} ex-one
+    :class: dropdown
+
+    The answer is 104.
+    ```
+    """
+    result = audit(tmp_path, prose, ["✔ check other — 1 (exact)"])
+    assert unbacked(result) == ["104"]
+
+
+def test_captions_and_alt_texts_are_audited_and_givens_reach_them(tmp_path):
+    prose = """\
+    % given: 1000
+    ```{code-cell} ipython3
+    ---
+    mystnb:
+      figure:
+        caption: "With gain 1000 the output rises within 0.0046."
+      image:
+        alt: "A curve through 0.5 at zero."
+    ---
+    plt.plot([1, 2])
+    ```
+    """
+    result = audit(tmp_path, prose, ["✔ check midpoint — 0.5 (exact)"])
+    assert [(n.where, n.text) for n in result.unbacked] == [("caption", "0.0046")]
+    assert {n.where for n in result.numbers} == {"caption", "alt"}
+
+
+def test_admonition_titles_are_audited(tmp_path):
+    prose = """\
+    ```{admonition} Mistake: "the layer has 1,769,472 parameters"
+    :class: warning
+    It has more.
+    ```
+    """
+    assert unbacked(audit(tmp_path, prose, [])) == ["1,769,472"]
+
+
+def test_cli_reports_and_fails(tmp_path, capsys):
+    audit(tmp_path, "The weight is 0.74.\n", ["✔ check weight — 0.73 (exact)"])
+    assert audit_numbers.main([str(tmp_path / "chapter.md"), "--json", str(tmp_path / "out.json")]) == 1
+    out = capsys.readouterr().out
+    assert "chapter.md:4: unbacked prose number 0.74" in out
+    assert "numbers in the text backed by a check: 0 of 1" in out
+    assert json.loads((tmp_path / "out.json").read_text())
+
+
+def test_the_ledger_counts_backed_numbers_and_marks_draws(tmp_path):
+    from types import SimpleNamespace
+
+    from tools import sphinx_ext
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    audit(notebooks, "The weight is 0.73 and 0.74.\n", ["✔ check weight — 0.7310585786 (atol 1e-09)"])
+    app = SimpleNamespace(srcdir=str(tmp_path))
+    assert sphinx_ext._numbers_backed(app, "notebooks/chapter") == "1 of 2"
+    assert sphinx_ext._numbers_backed(app, "notebooks/missing") == ""
+    assert sphinx_ext._is_about_this_draw({"tolerance": "exact; about this draw"})
+    assert not sphinx_ext._is_about_this_draw({"tolerance": "atol 1e-09"})
