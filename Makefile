@@ -2,6 +2,7 @@
 #   make book        build the HTML site (warnings are errors)
 #   make test        unit tests, pairing check, nbval on every notebook, reproducibility with the
 #                    network blocked, book build, browser test
+#   make test-seeds  every notebook under seed offsets 1-5
 #   make notebooks   rebuild notebooks/*.ipynb from notebooks/*.md (executes changed code)
 # Both `book` and `test` create or refresh the virtual environment and assets first.
 
@@ -14,7 +15,7 @@ JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 .PHONY: all venv assets book notebooks notebooks-force test test-unit test-notebooks test-repro test-book test-site test-gpu \
-        benchmark browser clean
+        test-seeds test-seeds-quick benchmark browser clean
 
 all: book
 
@@ -73,6 +74,15 @@ test-unit: venv assets
 
 test-notebooks: venv
 	OMP_NUM_THREADS=1 $(PY) -m pytest notebooks -q $(NBVAL) -n $(JOBS) --dist loadfile
+
+# Every check under other random draws (stored outputs are not compared).
+# `make test` runs 2 offsets; `make test-seeds` runs 5.
+SEED_OFFSETS ?= 1-5
+test-seeds-quick: venv
+	$(PY) -m tools.audit_seeds --offsets 1,2 -j $(JOBS)
+
+test-seeds: venv
+	$(PY) -m tools.audit_seeds --offsets $(SEED_OFFSETS) -j $(JOBS) --json bench/seeds.json
 
 # Every notebook once more, with 2 threads and the network blocked, compared
 # with the stored outputs byte for byte.  In an empty network namespace when the

@@ -314,3 +314,33 @@ def test_the_ledger_counts_backed_numbers_and_marks_draws(tmp_path):
     assert sphinx_ext._numbers_backed(app, "notebooks/missing") == ""
     assert sphinx_ext._is_about_this_draw({"tolerance": "exact; about this draw"})
     assert not sphinx_ext._is_about_this_draw({"tolerance": "atol 1e-09"})
+
+
+# ----------------------------------------------------------------------------- seed run
+
+from tools import audit_seeds  # noqa: E402
+
+
+def test_offsets_are_parsed():
+    assert audit_seeds.parse_offsets("1-5") == [1, 2, 3, 4, 5]
+    assert audit_seeds.parse_offsets("1,3") == [1, 3]
+    with pytest.raises(ValueError):
+        audit_seeds.parse_offsets("")
+
+
+def test_the_seed_run_sets_the_offset_in_one_kernel_and_tells_a_failed_check_from_a_crash(tmp_path):
+    import nbformat
+
+    def notebook(name: str, source: str) -> str:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+        return str(tmp_path / f"{name}.md")
+
+    draw = notebook("draw", "import dlnotes\nleftover = 1\n"
+                            "dlnotes.check_bound('offset below 2', dlnotes.seed_offset(), upper=1)")
+    crash = notebook("crash", "print(leftover)")  # the namespace was reset: a NameError
+    records = audit_seeds.run_notebooks([draw, crash], [1, 2])
+    outcome = [(Path(r["notebook"]).stem, r["offset"], r["status"]) for r in records]
+    assert outcome == [("draw", 1, "passed"), ("draw", 2, "check failed"),
+                       ("crash", 1, "error"), ("crash", 2, "error")]
+    assert records[2]["error"].startswith("NameError")
