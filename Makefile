@@ -2,7 +2,7 @@
 #   make book        build the HTML site (warnings are errors)
 #   make test        unit tests, pairing check, nbval on every notebook, reproducibility with the
 #                    network blocked, book build, browser test
-#   make test-seeds  every notebook under seed offsets 1-5
+#   make test-seeds  every notebook under seed offsets 1-5; make test-faults: fault injection
 #   make notebooks   rebuild notebooks/*.ipynb from notebooks/*.md (executes changed code)
 # Both `book` and `test` create or refresh the virtual environment and assets first.
 
@@ -15,7 +15,7 @@ JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 .PHONY: all venv assets book notebooks notebooks-force test test-unit test-notebooks test-repro test-book test-site test-gpu \
-        test-seeds test-seeds-quick benchmark browser clean
+        test-seeds test-seeds-quick test-faults benchmark browser clean
 
 all: book
 
@@ -83,6 +83,12 @@ test-seeds-quick: venv
 
 test-seeds: venv
 	$(PY) -m tools.audit_seeds --offsets $(SEED_OFFSETS) -j $(JOBS) --json bench/seeds.json
+
+# A fault of one part in a million (an integer off by one, a boolean negated) in
+# each dlnotes function the chapters call must make some check fail; the kill
+# rate per function goes to bench/report.json.  Slow: run weekly by CI.
+test-faults: venv
+	$(PY) -m tools.faults -j $(JOBS) --report bench/report.json
 
 # Every notebook once more, with 2 threads and the network blocked, compared
 # with the stored outputs byte for byte.  In an empty network namespace when the

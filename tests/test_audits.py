@@ -344,3 +344,34 @@ def test_the_seed_run_sets_the_offset_in_one_kernel_and_tells_a_failed_check_fro
     assert outcome == [("draw", 1, "passed"), ("draw", 2, "check failed"),
                        ("crash", 1, "error"), ("crash", 2, "error")]
     assert records[2]["error"].startswith("NameError")
+
+
+# ----------------------------------------------------------------------------- fault injection
+
+def test_the_fault_hook_perturbs_only_the_named_function(tmp_path):
+    import subprocess
+    import sys
+
+    from tools import faults
+
+    (tmp_path / "sitecustomize.py").write_text(faults.HOOK)
+    probe = ("import torch\nfrom dlnotes.attention import mha_param_count, softmax\nimport dlnotes.attention as A\n"
+             "x = torch.tensor([1.0, 2.0, 0.0], dtype=torch.float64)\n"
+             "print(mha_param_count(768, 12), A.mha_param_count(768, 12), float(softmax(x, dim=-1).sum()))\n")
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin", "DLNOTES_FAULT": "dlnotes.attention.mha_param_count"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+    count, qualified, total = out.split()
+    assert count == qualified == "2362369" and abs(float(total) - 1) < 1e-12
+    env["DLNOTES_FAULT"] = "dlnotes.attention.softmax"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+    count, _, total = out.split()
+    assert count == "2362368" and abs(float(total) - (1 + 1e-6)) < 1e-12
+
+
+def test_the_functions_under_fault_are_the_chapters_calls():
+    from tools import faults
+
+    called = faults.functions_called()
+    assert "dlnotes.attention.mha_param_count" in called
+    assert not set(called) & faults.NOT_RESULTS
+    assert all(chapters for chapters in called.values())
