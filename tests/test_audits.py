@@ -375,3 +375,8 @@ def test_the_functions_under_fault_are_the_chapters_calls():
     assert "dlnotes.attention.mha_param_count" in called
     assert not set(called) & faults.NOT_RESULTS
     assert all(chapters for chapters in called.values())
+
+
+def test_a_chapters_own_check_function_is_not_linted():
+    assert reasons("def check(name, a, b):\n    pass\ncheck('own', 1 + 1, 2)") == []
+    assert reasons("import dlnotes\nverify = dlnotes.check_bound\nverify('alias', 2 * 3, lower=1)") == ["literal"]

@@ -152,17 +152,17 @@ class _Bindings(ast.NodeVisitor):
         return self.value.get(name) if self.count[name] == 1 else None
 
 
-def _check_names(tree: ast.Module) -> set[str]:
+def _check_names(tree: ast.Module) -> dict[str, str]:
     """Local names that refer to dlnotes.check / check_bound (``from dlnotes import check as verify``)."""
-    names = set()
+    names = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "dlnotes":
             for alias in node.names:
                 if alias.name in CHECK_FUNCTIONS:
-                    names.add(alias.asname or alias.name)
+                    names[alias.asname or alias.name] = alias.name
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute) \
                 and node.value.attr in CHECK_FUNCTIONS and _is_dlnotes(node.value.value):
-            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            names.update({t.id: node.value.attr for t in node.targets if isinstance(t, ast.Name)})
     return names
 
 
@@ -172,13 +172,13 @@ def _is_dlnotes(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id == "dlnotes"
 
 
-def _check_kind(call: ast.Call, local_names: set[str]) -> str | None:
+def _check_kind(call: ast.Call, local_names: dict[str, str]) -> str | None:
     """'check' or 'check_bound' if ``call`` calls one of them."""
     func = call.func
     if isinstance(func, ast.Attribute) and func.attr in CHECK_FUNCTIONS and _is_dlnotes(func.value):
         return func.attr
-    if isinstance(func, ast.Name) and (func.id in local_names or func.id in CHECK_FUNCTIONS):
-        return "check_bound" if func.id == "check_bound" or "bound" in func.id else "check"
+    if isinstance(func, ast.Name) and func.id in local_names:  # imported from dlnotes, not a chapter's own
+        return local_names[func.id]
     return None
 
 
