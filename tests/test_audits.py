@@ -380,3 +380,13 @@ def test_the_functions_under_fault_are_the_chapters_calls():
 def test_a_chapters_own_check_function_is_not_linted():
     assert reasons("def check(name, a, b):\n    pass\ncheck('own', 1 + 1, 2)") == []
     assert reasons("import dlnotes\nverify = dlnotes.check_bound\nverify('alias', 2 * 3, lower=1)") == ["literal"]
+
+
+def test_make_test_runs_the_audits_and_two_seed_offsets():
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    test_line = next(line for line in makefile.splitlines() if line.startswith("test:"))
+    assert "test-audit" in test_line.split() and "test-seeds-quick" in test_line.split()
+    for tool in ("tools.lint_checks", "tools.lint_device", "tools.audit_numbers"):
+        assert f"$(PY) -m {tool}" in makefile
+    assert "--offsets 1,2" in makefile and "SEED_OFFSETS ?= 1-5" in makefile
+    assert "$(PY) -m tools.faults" in makefile

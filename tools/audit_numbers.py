@@ -9,7 +9,8 @@ What is read
 What counts as a stated number
     * In prose: every decimal number (``0.73``, ``2,362,368``, ``-1``,
       ``1e-15``, ``2.5 × 10^-3``, ``10⁻¹⁵``, ``6.1%``).
-    * In math (``$...$``, ``$$...$$``): only a number that stands alone on the
+    * In math (``$...$``, ``$$...$$``): a span that is nothing but a number
+      (``$10^{-15}$``), and a number that stands alone on the
       right of ``=``, ``≈``/``\\approx``, ``≤``/``\\le``, ``≥``/``\\ge``, ``<``,
       ``>`` (up to the next relation, comma, ``\\quad``, ``&`` or ``\\\\``; a
       trailing unit ``\\text{...}`` or ``\\%`` is allowed).  Everything else in
@@ -44,9 +45,18 @@ What backs a number
     matches a stated value to its printed precision: ``0.73`` matches
     ``0.7310585786`` (the value rounds to it), ``1e-15`` matches ``1e-15``;
     ``6.1%`` matches ``6.1`` or ``0.061``; signs are ignored (the text says
-    "drops by 0.5").  An integer without a decimal point must match exactly,
+    "drops by 0.5").  A check line shows at most 10 significant digits, so a
+    longer text number matches when it agrees to the digits shown.  An
+    integer without a decimal point must match exactly,
     unless it follows "≈", "~", "about", "approximately", "roughly", "around",
     "nearly", "almost", "some", "over", "under", when rounding is allowed.
+
+Known limits
+    Any number on any check line of the chapter backs a text number, so a small
+    integer (a 4 that also appears in "L = 4") can be backed by coincidence;
+    numbers written as words ("twelve"), tuples after ``=`` and fractions are
+    not read.  The audit says that a number is covered, not that the sentence
+    around it is true; that is still for the reader and the reviewer.
 
 Usage::
 
