@@ -71,7 +71,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import sys
 from dataclasses import asdict, dataclass, field
@@ -80,20 +79,9 @@ from pathlib import Path
 import yaml
 
 from tools.audit_source import chapters, read_chapter
+from tools.audit_values import NUMBER as _NUMBER
+from tools.audit_values import backing, check_lines, parse_number, power_of_ten, stated_values
 
-_PASS = re.compile(r"✔ check (?P<name>.+?) — (?P<expected>.*) \((?P<tolerance>[^()]*)\)$")
-
-_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
-# a number: optional sign, digits with thousands commas, decimals, exponent in one of the forms
-_NUMBER = re.compile(
-    r"(?P<sign>[-−])?"
-    r"(?P<mantissa>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?P<exponent>[eE][-+−]?\d+"
-    r"|\s*(?:×|\\times|x|\\cdot|·)\s*10\^\{?[-−]?\d+\}?"
-    r"|\s*(?:×|·)\s*10[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)?"
-    r"(?P<percent>\s*(?:\\%|%))?"
-)
-_POWER_OF_TEN = re.compile(r"10(?:\^\{?(?P<a>[-−]?\d+)\}?|(?P<b>[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+))")
 _APPROX_WORDS = re.compile(r"(?:≈|~|\\approx|\\sim|about|approximately|roughly|around|nearly|almost|some|over|"
                            r"under)\s*\$?\s*$", re.I)
 _NAMING_WORDS = re.compile(
@@ -135,94 +123,6 @@ class ChapterAudit:
 
     def summary(self) -> str:
         return f"numbers in the text backed by a check: {len(self.numbers) - len(self.unbacked)} of {len(self.numbers)}"
-
-
-# ----------------------------------------------------------------------------- parsing numbers
-
-
-def parse_number(match: re.Match) -> tuple[float, float, bool] | None:
-    """(absolute value, unit of the last printed digit, percent) of a match of ``_NUMBER``."""
-    mantissa = match.group("mantissa").replace(",", "")
-    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
-    value, exponent = float(mantissa), 0
-    exp_text = (match.group("exponent") or "").translate(_SUPERSCRIPT).replace("−", "-")
-    if exp_text:
-        if exp_text.lower().startswith("e"):
-            exponent = int(exp_text[1:])
-        else:
-            digits = re.search(r"10\^?\{?([-+]?\d+)", exp_text.replace(" ", ""))
-            if not digits:
-                return None
-            exponent = int(digits.group(1))
-    unit = 10.0 ** (exponent - decimals)
-    return value * 10.0 ** exponent, unit, bool(match.group("percent"))
-
-
-def _power_of_ten(text: str) -> tuple[float, float] | None:
-    """A bare power of ten written ``10^{-15}`` or ``10⁻¹⁵`` (value, unit)."""
-    m = _POWER_OF_TEN.fullmatch(text.strip())
-    if not m:
-        return None
-    exponent = int((m.group("a") or m.group("b")).translate(_SUPERSCRIPT).replace("−", "-"))
-    return 10.0 ** exponent, 10.0 ** exponent
-
-
-def stated_values(text: str) -> list[tuple[float, float]]:
-    """Every number on a check line (name, value and tolerance): (absolute value, unit of its last digit)."""
-    values = []
-    for m in _NUMBER.finditer(text):
-        parsed = parse_number(m)
-        if parsed:
-            values.append(parsed[:2])
-    for m in re.finditer(r"10\^\{?[-−]?\d+\}?|10[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+", text):
-        parsed = _power_of_ten(m.group(0))
-        if parsed:
-            values.append(parsed)
-    return values
-
-
-def check_lines(ipynb: Path) -> list[str]:
-    """The passed-check lines stored in a notebook's outputs."""
-    if not ipynb.exists():
-        return []
-    nb = json.loads(ipynb.read_text(encoding="utf-8"))
-    lines = []
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            text = out.get("text") or out.get("data", {}).get("text/plain", "")
-            text = "".join(text) if isinstance(text, list) else text
-            lines += [line.strip() for line in text.splitlines() if _PASS.match(line.strip())]
-    return lines
-
-
-def _significant_digits(value: float, unit: float) -> int:
-    return 0 if value == 0 else int(round(math.log10(value / unit))) + 1
-
-
-def backing(number: Number, checks: list[tuple[str, list[tuple[float, float]]]]) -> str:
-    """The first check line whose stated numbers match ``number`` to its printed precision.
-
-    The text number must round to what the check states.  A check line shows at
-    most 10 significant digits, so a longer text number matches when it agrees
-    to the digits shown.
-    """
-    targets = [(number.value, number.unit)]
-    if number.percent:
-        targets.append((number.value / 100, number.unit / 100))
-    exact = "." not in number.text and "e" not in number.text.lower() and "10^" not in number.text \
-        and not number.approximate and number.unit == 1
-    for line, values in checks:
-        for value, value_unit in values:
-            shown_in_full = _significant_digits(value, value_unit) < 10
-            for target, unit in targets:
-                if exact:
-                    if value == target:
-                        return line
-                    continue
-                tolerance = unit if shown_in_full else max(unit, value_unit)
-                if abs(value - target) <= tolerance / 2 * (1 + 1e-9) + 1e-300:
-                    return line
-    return ""
 
 
 # ----------------------------------------------------------------------------- reading the text
@@ -294,7 +194,7 @@ def numbers_in_text(text: str, first_line: int, where: str = "prose",
         if isinstance(match.re, re.Pattern) and match.re is _NUMBER:
             parsed = parse_number(match)
         else:
-            parsed = _power_of_ten(match.group(1)) + (False,)  # type: ignore[operator]
+            parsed = power_of_ten(match.group(1)) + (False,)  # type: ignore[operator]
         if parsed is None:
             return
         value, unit, percent = parsed

@@ -245,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     report = json.loads(args.report.read_text()) if args.report.exists() else {}
     merged = dict(report.get("faults", {}).get("functions", {})) if args.only else {}
     merged.update(table)
-    report["faults"] = {"functions": dict(sorted(merged.items())), "guarded": sum(e["guarded"] for e in merged.values()),
+    report["faults"] = {"functions": dict(sorted(merged.items())),
+                        "guarded": sum(e["guarded"] for e in merged.values()),
                         "total": len(merged), "seconds": round(elapsed, 1), "baseline_failures": baseline_failed,
                         "relative_perturbation": 1e-6}
     args.report.parent.mkdir(parents=True, exist_ok=True)

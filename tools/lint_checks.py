@@ -284,7 +284,8 @@ def _is_shape_of_slice(node: ast.expr, bindings: _Bindings) -> bool:
             break
     if isinstance(node, ast.Attribute) and node.attr == "shape":
         return _is_slice_of_tensor(node.value, bindings)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {"size", "numel", "dim"}:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr in {"size", "numel", "dim"}:
         return _is_slice_of_tensor(node.func.value, bindings)
     if isinstance(node, ast.Name):
         value = bindings.single(node.id)
