@@ -390,3 +390,9 @@ def test_make_test_runs_the_audits_and_two_seed_offsets():
         assert f"$(PY) -m {tool}" in makefile
     assert "--offsets 1,2" in makefile and "SEED_OFFSETS ?= 1-5" in makefile
     assert "$(PY) -m tools.faults" in makefile
+
+
+def test_a_bound_is_shown_to_six_digits_and_a_longer_text_number_agrees_with_them(tmp_path):
+    line = "✔ check below 4^-10 — at most 9.53674e-07 (bound)"
+    assert unbacked(audit(tmp_path, "It is at most $9.5367431640625 \\times 10^{-7}$.\n", [line])) == []
+    assert unbacked(audit(tmp_path, "It is at most $9.5368 \\times 10^{-7}$.\n", [line])) == ["9.5368 \\times 10^{-7}"]

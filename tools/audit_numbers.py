@@ -45,8 +45,9 @@ What backs a number
     matches a stated value to its printed precision: ``0.73`` matches
     ``0.7310585786`` (the value rounds to it), ``1e-15`` matches ``1e-15``;
     ``6.1%`` matches ``6.1`` or ``0.061``; signs are ignored (the text says
-    "drops by 0.5").  A check line shows at most 10 significant digits, so a
-    longer text number matches when it agrees to the digits shown.  An
+    "drops by 0.5").  A check line shows at most 10 significant digits (a
+    bound 6), so a longer text number matches when it agrees to the digits
+    shown.  An
     integer without a decimal point must match exactly,
     unless it follows "≈", "~", "about", "approximately", "roughly", "around",
     "nearly", "almost", "some", "over", "under", when rounding is allowed.

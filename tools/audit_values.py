@@ -58,18 +58,38 @@ def power_of_ten(text: str) -> tuple[float, float] | None:
     return 10.0 ** exponent, 10.0 ** exponent
 
 
-def stated_values(text: str) -> list[tuple[float, float]]:
-    """Every number on a check line (name, value and tolerance): (absolute value, unit of its last digit)."""
+def _significant_digits(value: float, unit: float) -> int:
+    return 0 if value == 0 else int(round(math.log10(value / unit))) + 1
+
+
+def _numbers(text: str, digits_shown: int) -> list[tuple[float, float, bool]]:
+    """(absolute value, unit of its last digit, whether it may be cut to ``digits_shown`` digits)."""
     values = []
     for m in NUMBER.finditer(text):
         parsed = parse_number(m)
         if parsed:
-            values.append(parsed[:2])
+            values.append((parsed[0], parsed[1], _significant_digits(parsed[0], parsed[1]) >= digits_shown))
     for m in re.finditer(r"10\^\{?[-−]?\d+\}?|10[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+", text):
         parsed = power_of_ten(m.group(0))
         if parsed:
-            values.append(parsed)
+            values.append((parsed[0], parsed[1], False))
     return values
+
+
+def stated_values(text: str) -> list[tuple[float, float, bool]]:
+    """Every number on a check line (name, value and tolerance).
+
+    Each as (absolute value, unit of its last digit, cut): a check line shows a
+    stated value with at most 10 significant digits and a bound with 6
+    (``dlnotes/checking.py``), so a value with that many digits may have been cut.
+    """
+    line = _PASS.match(text.strip())
+    if not line:
+        return _numbers(text, 10 ** 6)
+    expected = line.group("expected")
+    bound = expected.startswith(("at least ", "at most ", "between "))
+    return (_numbers(line.group("name"), 10 ** 6) + _numbers(expected, 6 if bound else 10)
+            + _numbers(line.group("tolerance"), 10 ** 6))
 
 
 def check_lines(ipynb: Path) -> list[str]:
@@ -86,16 +106,12 @@ def check_lines(ipynb: Path) -> list[str]:
     return lines
 
 
-def _significant_digits(value: float, unit: float) -> int:
-    return 0 if value == 0 else int(round(math.log10(value / unit))) + 1
-
-
-def backing(number: Any, checks: list[tuple[str, list[tuple[float, float]]]]) -> str:
+def backing(number: Any, checks: list[tuple[str, list[tuple[float, float, bool]]]]) -> str:
     """The first check line whose stated numbers match ``number`` to its printed precision.
 
-    The text number must round to what the check states.  A check line shows at
-    most 10 significant digits, so a longer text number matches when it agrees
-    to the digits shown.
+    The text number must round to what the check states.  Where the check line
+    may have cut the value (see :func:`stated_values`), a longer text number
+    matches when it agrees to the digits shown.
     """
     targets = [(number.value, number.unit)]
     if number.percent:
@@ -103,14 +119,13 @@ def backing(number: Any, checks: list[tuple[str, list[tuple[float, float]]]]) ->
     exact = "." not in number.text and "e" not in number.text.lower() and "10^" not in number.text \
         and not number.approximate and number.unit == 1
     for line, values in checks:
-        for value, value_unit in values:
-            shown_in_full = _significant_digits(value, value_unit) < 10
+        for value, value_unit, cut in values:
             for target, unit in targets:
                 if exact:
                     if value == target:
                         return line
                     continue
-                tolerance = unit if shown_in_full else max(unit, value_unit)
+                tolerance = max(unit, value_unit) if cut else unit
                 if abs(value - target) <= tolerance / 2 * (1 + 1e-9) + 1e-300:
                     return line
     return ""
