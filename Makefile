@@ -67,7 +67,7 @@ test-book: venv assets
 	$(BUILD_BOOK)
 
 # ----------------------------------------------------------------------------- tests
-test: test-unit test-audit test-seeds-quick test-notebooks test-repro test-book test-site
+test: test-unit test-audit test-notebooks test-repro test-book test-site
 	@echo "make test: every check passed"
 
 test-unit: venv assets
@@ -101,12 +101,16 @@ test-seeds: venv
 test-faults: venv
 	$(PY) -m tools.faults -j $(JOBS) --report bench/report.json
 
-# Every notebook once more, with 2 threads and the network blocked, compared
-# with the stored outputs byte for byte.  In an empty network namespace when the
-# machine allows one (root), always with a socket guard inside the kernel.
+# Every notebook once more, with 2 threads and the network blocked: at seed
+# offset 0 its text outputs must equal the stored ones byte for byte, at offsets
+# 1 and 2 every check must pass (the seed run of `make test`).  One kernel per
+# worker serves all three runs.  In an empty network namespace when the machine
+# allows one (root), always with a socket guard inside the kernel.
 NETNS := $(shell unshare -n true 2>/dev/null && echo "unshare -n")
 test-repro: venv
-	$(NETNS) env OMP_NUM_THREADS=2 $(PY) -m pytest tests/reproducibility -q -n $(JOBS)
+	$(NETNS) env OMP_NUM_THREADS=2 PYTHONPATH=tests/reproducibility/netguard \
+	  $(PY) -m tools.audit_seeds --offsets 0,1,2 --compare-stored -j $(JOBS)
+	$(NETNS) $(PY) -m pytest tests/reproducibility -q
 
 test-site: venv browser
 	$(PY) -m pytest tests/site -q

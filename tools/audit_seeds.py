@@ -16,9 +16,15 @@ closed) and ``DLNOTES_SEED_OFFSET`` set inside the kernel (dlnotes reads it at
 call time).  Imported modules stay loaded; no chapter changes global state that
 another relies on (the thread count is 1 throughout, set by the environment).
 
+With ``--compare-stored``, the run at offset 0 (the book's own draw) must also
+reproduce every stored text output byte for byte (cells tagged
+``nbval-ignore-output`` aside): ``make test-repro`` runs offsets 0, 1 and 2 this
+way, with two threads and the network blocked, so one kernel start per worker
+serves both the reproducibility run and the seed run.
+
 Usage::
 
-    python -m tools.audit_seeds --offsets 1-5 [-j 2] [notebooks/X.md ...] [--json out.json]
+    python -m tools.audit_seeds --offsets 1-5 [-j 2] [--compare-stored] [notebooks/X.md ...] [--json out.json]
 
 prints one line per notebook and offset (passed, a failed check, or another
 error) and the time taken; exit status 1 if anything failed.
@@ -62,6 +68,28 @@ def parse_offsets(text: str) -> list[int]:
     return offsets
 
 
+IGNORED_TAGS = {"nbval-ignore-output", "nbval-skip"}
+TEXT_MIME = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
+
+
+def text_outputs(cell) -> list:
+    """The outputs of a code cell as comparable text, consecutive streams merged (images are not compared)."""
+    import copy
+
+    from tools.notebooks import coalesce_streams
+
+    result = []
+    for out in coalesce_streams(copy.deepcopy(cell.get("outputs", []))):
+        kind = out["output_type"]
+        if kind == "stream":
+            result.append((kind, out["name"], out["text"]))
+        elif kind in ("execute_result", "display_data"):
+            result.append((kind, {m: out["data"][m] for m in TEXT_MIME if m in out["data"]}))
+        else:
+            result.append((kind, out.get("ename"), out.get("evalue")))
+    return result
+
+
 def _error_of(cell) -> tuple[str, str]:
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
@@ -70,7 +98,7 @@ def _error_of(cell) -> tuple[str, str]:
 
 
 def run_notebooks(paths: list[str], offsets: list[int], timeout: int = 600,
-                  extra_env: dict | None = None) -> list[dict]:
+                  extra_env: dict | None = None, compare_stored: bool = False) -> list[dict]:
     """Execute each notebook's stored code once per offset, all in one kernel; one record per run.
 
     The namespace is reset before every run, so a notebook sees only what it
@@ -92,14 +120,15 @@ def run_notebooks(paths: list[str], offsets: list[int], timeout: int = 600,
                             resources={"metadata": {"path": str(folder)}})
     records = []
     try:
-        _execute_all(client, scratch, paths, offsets, records, env)
+        _execute_all(client, scratch, paths, offsets, records, env, compare_stored)
     finally:
         if manager.has_kernel:
             manager.shutdown_kernel(now=True)
     return records
 
 
-def _execute_all(client, scratch, paths: list[str], offsets: list[int], records: list[dict], env: dict) -> None:
+def _execute_all(client, scratch, paths: list[str], offsets: list[int], records: list[dict], env: dict,
+                 compare_stored: bool) -> None:
     import nbformat
     from nbclient.exceptions import CellExecutionError
 
@@ -121,6 +150,14 @@ def _execute_all(client, scratch, paths: list[str], offsets: list[int], records:
                         record.update(status="check failed" if ename == "CheckFailed" else "error", cell=index,
                                       error=f"{ename}: {evalue.splitlines()[0] if evalue else ''}")
                         break
+                if compare_stored and offset == 0 and record["status"] == "passed":
+                    for number, (stored, fresh) in enumerate(zip(code_cells, cells[1:]), start=1):
+                        if IGNORED_TAGS & set(stored.metadata.get("tags", [])):
+                            continue
+                        if text_outputs(fresh) != text_outputs(stored):
+                            record.update(status="output changed", cell=number,
+                                          error="the text output differs from the stored one")
+                            break
                 record["seconds"] = round(time.perf_counter() - start, 2)
                 records.append(record)
 
@@ -148,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offsets", default="1-5", help="seed offsets, e.g. 1-5 or 1,2 (default 1-5)")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="notebooks run at once (default 2)")
     parser.add_argument("--json", type=Path, help="write the records to this file")
+    parser.add_argument("--compare-stored", action="store_true",
+                        help="at offset 0, also require every stored text output to be reproduced exactly")
     args = parser.parse_args(argv)
     offsets = parse_offsets(args.offsets)
     paths = [str(p) for p in (args.notebooks or sorted(Path("notebooks").glob("*.md")))]
@@ -155,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     records: list[dict] = []
     shares = _share(paths, args.jobs)
     with ProcessPoolExecutor(max_workers=len(shares)) as pool:
-        for result in pool.map(run_notebooks, shares, [offsets] * len(shares)):
+        for result in pool.map(run_notebooks, shares, [offsets] * len(shares), [600] * len(shares),
+                               [None] * len(shares), [args.compare_stored] * len(shares)):
             records += result
     for r in sorted(records, key=lambda r: (r["notebook"], r["offset"])):
         where = f" (code cell {r['cell']}: {r['error']})" if r["status"] != "passed" else ""
