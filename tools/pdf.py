@@ -77,7 +77,7 @@ _PREPARE = r"""
   const tocTitle = document.createElement('h2');
   tocTitle.textContent = 'Contents';
   front.appendChild(tocTitle);
-  const list = document.createElement('ol');
+  const list = document.createElement('ul');  // chapter titles carry their own numbers
   list.className = 'dlnotes-print-toc';
   const titles = [];
   for (const chapter of chapters) {
@@ -120,7 +120,9 @@ _PRINT_CSS = r"""
   .dlnotes-print-document { break-before: page; }
   .dlnotes-print-front h1 { break-before: avoid; font-size: 2.2rem; margin-top: 30%; }
   .dlnotes-print-front { break-after: page; }
+  .dlnotes-print-toc { list-style: none; padding-left: 0; }
   .dlnotes-print-toc a { text-decoration: none; }
+  button.toggle-button, .toggle-button { display: none !important; }
   .dlnotes-print-solutions { break-before: page; }
   .dlnotes-print-solutions > h2::before { content: ''; }
   .admonition, div.solution, .cell { break-inside: auto; }
