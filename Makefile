@@ -15,8 +15,8 @@ ASSETS  := _vendor/site/mathjax/tex-svg-full.js
 JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: all venv assets book notebooks notebooks-force test test-unit test-notebooks test-repro test-book test-site test-gpu \
-        test-audit test-seeds test-seeds-quick test-faults benchmark browser clean
+.PHONY: all venv assets book pdf notebooks notebooks-force test test-unit test-notebooks test-repro test-book test-pdf \
+        test-site test-gpu test-audit test-seeds test-seeds-quick test-faults benchmark browser clean
 
 all: book
 
@@ -49,29 +49,44 @@ notebooks-force: venv
 
 # ----------------------------------------------------------------------------- book
 BUILD_BOOK := $(VENV)/bin/jupyter-book build . -W -n --keep-going
+# The PDF edition: a single-page build from the same execution cache, printed by
+# Chromium (tools/pdf.py), copied into the site, which links to it.
+BUILD_PDF  := $(VENV)/bin/jupyter-book build . --builder singlehtml -W -n --keep-going \
+              && $(PY) -m tools.pdf --copy-to _build/html/dlnotes.pdf
 
 # Executes every notebook whose code (or the library) changed, two at a time,
 # then builds; a failing cell fails the build.
-book: venv assets
+book: venv assets browser
 	$(PY) -m tools.notebooks guard-cache _build
 	$(PY) -m tools.notebooks prefill-cache _build
 	$(BUILD_BOOK)
-	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+	$(BUILD_PDF)
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html (PDF edition: _build/pdf/dlnotes.pdf)"
+
+# The whole book as one PDF (the site build's cache is reused; nothing executes twice).
+pdf: venv assets browser
+	$(PY) -m tools.notebooks guard-cache _build
+	$(PY) -m tools.notebooks prefill-cache _build
+	$(BUILD_PDF)
 
 # Within `make test`, nbval and test-repro have just executed every notebook
 # twice and found the stored outputs equal to both runs; the build takes those
 # verified outputs instead of executing a third time.
-test-book: venv assets
+test-book: venv assets browser
 	$(PY) -m tools.notebooks guard-cache _build
 	$(PY) -m tools.notebooks seed-cache _build
 	$(BUILD_BOOK)
+	$(BUILD_PDF)
+
+test-pdf: test-book
+	$(PY) -m pytest tests/pdf -q
 
 # ----------------------------------------------------------------------------- tests
-test: test-unit test-audit test-notebooks test-repro test-book test-site
+test: test-unit test-audit test-notebooks test-repro test-book test-pdf test-site
 	@echo "make test: every check passed"
 
 test-unit: venv assets
-	$(PY) -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility
+	$(PY) -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility --ignore=tests/pdf
 
 test-notebooks: venv
 	OMP_NUM_THREADS=1 $(PY) -m pytest notebooks -q $(NBVAL) -n $(JOBS) --dist loadfile
@@ -125,7 +140,7 @@ test-gpu:
 	$(VENV_GPU)/bin/python -m pip install --quiet -r $(VENV_GPU)/requirements-without-torch.txt
 	$(VENV_GPU)/bin/python -m pip install --quiet --no-deps -e .
 	$(VENV_GPU)/bin/python -c "import torch; assert torch.cuda.is_available(), 'CUDA is not available'; print(torch.cuda.get_device_name())"
-	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility
+	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility --ignore=tests/pdf
 	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest notebooks -q $(NBVAL)
 
 # A Chromium for the browser test: use one that is installed, else Debian's package.
