@@ -209,8 +209,10 @@ def separating_hyperplane(X: torch.Tensor, y: object) -> tuple[torch.Tensor, flo
 def linearly_separable(X: torch.Tensor, y: object) -> bool:
     """Whether some hyperplane puts every label-1 point strictly on one side and every label-0 point strictly on the other.
 
-    Exact (no tolerance): see :func:`separating_hyperplane` for the method.
-    Equivalently, whether a perceptron ``step(w·x + b)`` can reproduce the labels
+    Exact (no tolerance) for the float64 values of the input: see
+    :func:`separating_hyperplane` for the method.  Inputs are first converted to
+    float64, so integers beyond 2**53 (Python or NumPy) are rounded before the exact
+    test sees them.  Equivalently, whether a perceptron ``step(w·x + b)`` can reproduce the labels
     (chapter *A perceptron cannot compute XOR*).  A set with a single class counts as separable.
 
     Args:
@@ -316,6 +318,10 @@ def compose_affine(
 
     Returns:
         ``(W, b)`` with ``W`` of shape ``(n_L, n_0)`` and ``b`` of shape ``(n_L,)``.
+
+    Raises:
+        TypeError: ``weights`` or ``biases`` is not a list of tensors.
+        ValueError: lengths, shapes, devices or dtypes that do not fit together.
     """
     for label, seq in (("weights", weights), ("biases", biases)):
         if isinstance(seq, torch.Tensor) or not isinstance(seq, Sequence):
@@ -338,6 +344,11 @@ def compose_affine(
             )
         if w.device != Ws[0].device or b.device != Ws[0].device:
             raise ValueError("weights and biases must all be on one device")
+        if w.dtype != Ws[0].dtype or b.dtype != Ws[0].dtype:
+            raise ValueError(
+                f"weights and biases must all have one dtype: weights[0] is {Ws[0].dtype}, "
+                f"but weights[{i}] is {w.dtype} and biases[{i}] is {b.dtype}"
+            )
     W, b = Ws[0], bs[0]
     for w_next, b_next in zip(Ws[1:], bs[1:]):
         W, b = w_next @ W, w_next @ b + b_next

@@ -193,3 +193,12 @@ def test_compose_affine_argument_errors():
         compose_affine([torch.eye(2)], [torch.zeros(3)])
     with pytest.raises(TypeError, match="weights must be a list"):
         compose_affine(torch.eye(2), [torch.zeros(2)])
+
+
+def test_compose_affine_rejects_mixed_dtypes_with_a_value_error():
+    W = torch.eye(2, dtype=torch.float32)
+    b = torch.zeros(2, dtype=torch.float64)
+    with pytest.raises(ValueError, match="dtype"):
+        compose_affine([W], [b])
+    with pytest.raises(ValueError, match="dtype"):
+        compose_affine([W, W.double()], [b.float(), b])

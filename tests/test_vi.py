@@ -167,3 +167,13 @@ def test_gaussian_kl_validation():
         gaussian_kl(0.0, 1.0, float("nan"), 1.0)
     with pytest.raises(TypeError, match="mu_q"):
         gaussian_kl(None, 1.0, 0.0, 1.0)
+
+
+def test_gaussian_kl_is_accurate_when_q_is_close_to_p():
+    # KL(N(0, e^t) || N(0, 1)) = (e^t - 1 - t) / 2 = t^2/4 + t^3/12 + t^4/48 + ... for small t
+    for t in (1e-3, 1e-5, 1e-7):
+        exact = t**2 / 4 + t**3 / 12 + t**4 / 48
+        kl = gaussian_kl(torch.tensor([0.0], dtype=torch.float64), torch.tensor([math.exp(t)], dtype=torch.float64),
+                         torch.tensor([0.0], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64)).item()
+        assert kl == pytest.approx(exact, rel=1e-6)
+    assert gaussian_kl(0.3, 0.64, 0.3, 0.64).item() == 0.0

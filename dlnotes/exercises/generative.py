@@ -97,10 +97,10 @@ def _diag_scale(W: np.ndarray) -> float:
 
 
 class _Matrix(Kind):
-    expects = "a matrix W of shape (D, k) with k >= 2 latent dimensions (tensor, array or nested list)"
+    expects = "a matrix W of shape (d, k) with k >= 2 latent dimensions (tensor, array or nested list)"
 
     def normalise(self, x: Any) -> np.ndarray:
-        return as_array(x, "a matrix W of shape (D, k)", ndim=2)
+        return as_array(x, "a matrix W of shape (d, k)", ndim=2)
 
 
 register(
