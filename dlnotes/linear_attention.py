@@ -23,11 +23,20 @@ __all__ = ["linear_attention", "elu_feature_map"]
 
 
 def elu_feature_map(x: torch.Tensor) -> torch.Tensor:
-    """``elu(x) + 1``, the default feature map: positive everywhere, shape unchanged."""
+    """``elu(x) + 1``, the default feature map: positive everywhere, shape unchanged.
+
+    Computed as ``x + 1`` for ``x > 0`` and ``exp(x)`` otherwise, the same function
+    without the cancellation of ``(exp(x) - 1) + 1``: that form loses all relative
+    accuracy for negative ``x`` and rounds to exactly 0 in float32 below about
+    ``x = -17.4`` (about ``-37.5`` in float64).  ``exp(x)`` stays positive in float32
+    down to about ``x = -103`` (below about ``-87`` as a subnormal number, with
+    fewer significant bits, as any float32 value of ``e^x`` there must be).
+    """
     x = as_tensor("x", x)
     if x.device.type != "meta":  # meta tensors (used to count FLOPs) hold no values to check
         require_finite("x", x)
-    return torch.nn.functional.elu(x) + 1.0
+    # clamp inside exp so the branch not taken cannot overflow (inf would poison gradients)
+    return torch.where(x > 0, x + 1.0, torch.exp(torch.clamp(x, max=0.0)))
 
 
 def linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *,
@@ -47,6 +56,13 @@ def linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *,
 
     Returns:
         ``(..., T, d_v)``: row ``i`` is ``phi(q_i)^T S_i / phi(q_i)^T z_i``.
+
+    Cost: the causal path materialises the running sums ``S_i`` as a
+    ``(..., T, m, d_v)`` tensor (``Theta(T m d_v)`` memory), built by an elementwise
+    outer product and a cumulative sum.  ``torch.utils.flop_counter.FlopCounterMode``
+    (hence :func:`dlnotes.complexity.count_flops`) counts only the matrix products:
+    for the causal path that is the batched product ``phi(q_i)^T S_i`` (``2 T m d_v``),
+    not the outer product, the cumulative sums or the normaliser.
 
     Raises:
         TypeError: non-floating inputs, mismatched dtypes, a non-callable

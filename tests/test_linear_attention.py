@@ -67,3 +67,41 @@ def test_flop_count_is_linear_in_T():
 def test_validation(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         linear_attention(*args, **kwargs)
+
+
+# The float64 reference of elu(x) + 1: exp(x) for x <= 0 is exact to float64 rounding there.
+def _elu_plus_one_f64(x: torch.Tensor) -> torch.Tensor:
+    x = x.double()
+    return torch.where(x > 0, x + 1.0, torch.exp(torch.clamp(x, max=0.0)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-100.0, 30.0, width=32), min_size=1, max_size=64))
+def test_elu_feature_map_float32_is_positive_and_accurate(values):
+    # The old form elu(x) + 1 = (e^x - 1) + 1 cancels: in float32 it is exactly 0
+    # below x = -17.4 and 44% off at x = -17; this test fails on it.
+    x = torch.tensor(values, dtype=torch.float32)
+    out = elu_feature_map(x)
+    assert out.dtype == torch.float32
+    assert bool((out > 0).all())                          # down to -100 (float32 exp > 0 to about -103)
+    ref = _elu_plus_one_f64(x)
+    # two float32 ulps relative, or half the smallest float32 subnormal spacing in absolute terms
+    tiny = torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps
+    assert bool(((out.double() - ref).abs() <= 2 * torch.finfo(torch.float32).eps * ref + tiny).all())
+
+
+def test_linear_attention_accepts_very_negative_float32_inputs():
+    # keys around -20 made the old feature map return 0 and linear_attention raise
+    g = torch.Generator().manual_seed(0)
+    q = torch.randn(6, 3, generator=g) - 20.0
+    k = torch.randn(6, 3, generator=g) - 20.0
+    v = torch.randn(6, 2, generator=g)
+    out = linear_attention(q, k, v)
+    ref = _quadratic(q.double(), k.double(), v.double(), False, _elu_plus_one_f64)
+    assert torch.allclose(out.double(), ref, rtol=1e-4, atol=1e-5)
+
+
+def test_elu_feature_map_gradient_is_finite_for_large_inputs():
+    x = torch.tensor([-50.0, 0.0, 100.0], requires_grad=True)
+    elu_feature_map(x).sum().backward()
+    assert torch.isfinite(x.grad).all() and x.grad[2].item() == 1.0

@@ -41,10 +41,15 @@ register(
     "Not yet. Find the largest off-diagonal entry of W as a function of E = exp(beta^2), set it to the "
     "allowed value and solve.",
     [
-        Mistake("That sets W_21 = 1/(E + 2) to the bound, but W_13 = W_31 is larger for E > 1: it is the entry "
-                 "that decides.", value=math.sqrt(math.log(998))),
-        Mistake("x_1 and x_3 share d, so x_1 . x_3 = beta^2, not 0: the building blocks are orthogonal, the "
-                 "tokens are not.", value=math.sqrt(math.log(math.sqrt(998)))),
+        # Both roads lead here: bounding W_21 = 1/(E + 2) while overlooking W_13, or assuming x_1 . x_3 = 0,
+        # under which W_13 = 1/(E^2 + 2) and W_21 = 1/(E + 2) really is the largest off-diagonal entry.
+        Mistake("That sets W_21 = 1/(E + 2) to the bound. It would be the largest off-diagonal entry if "
+                 "x_1 . x_3 were 0, but x_1 and x_3 share d, so x_1 . x_3 = beta^2 (the building blocks are "
+                 "orthogonal, the tokens are not), and then W_13 = W_31 = E/(E^2 + E + 1) is larger for E > 1: "
+                 "it is the entry that decides.", value=math.sqrt(math.log(998))),
+        Mistake("That sets 1/(E^2 + 2) to the bound, the value W_13 would have if x_1 . x_3 were 0. But x_1 and "
+                 "x_3 share d, so x_1 . x_3 = beta^2 and W_13 = E/(E^2 + E + 1).",
+                 value=math.sqrt(math.log(math.sqrt(998)))),
         Mistake("E = exp(beta^2), so beta is the square root of ln E, not ln E itself.", value=math.log(_E_OFF)),
     ],
 )
