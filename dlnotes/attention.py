@@ -8,6 +8,7 @@ Shapes follow the book's notation: a query ``q`` of size ``d`` is compared with
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -75,8 +76,9 @@ def attention(
         mask: optional boolean tensor broadcastable to ``(..., T_q, T_k)``,
             ``True`` where query i may attend to key j.  Every query must be
             allowed at least one key.
-        scale: factor applied to the scores; ``None`` means ``1/sqrt(d)``.
-            Pass ``1.0`` for unscaled attention.
+        scale: factor applied to the scores, a positive finite real scalar
+            (a Python or NumPy int or float, or a 0-d real tensor); ``None``
+            means ``1/sqrt(d)``.  Pass ``1.0`` for unscaled attention.
 
     Returns:
         ``(output, weights)``: output ``(..., T_q, d_v)``; weights
@@ -84,13 +86,11 @@ def attention(
 
     Raises:
         ValueError: shapes do not fit together (the message names the argument).
-        TypeError: non-floating inputs or a non-boolean mask.
+        TypeError: non-floating inputs, a non-boolean mask, or a ``scale`` that
+            is not a real scalar.
     """
     q, k, v = _validate_qkv(q, k, v)
-    if scale is None:
-        scale = 1.0 / math.sqrt(q.shape[-1])
-    elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a positive finite number or None, got {scale!r}")
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else _positive_scale(scale)
 
     scores = (q @ k.transpose(-2, -1)) * scale
     if mask is not None:
@@ -117,6 +117,23 @@ def attention(
 # Helpers for the chapters *The average of two values*, *Counting the parameters
 # of multi-head attention*, *Hard attention*, *Self-attention on orthogonal
 # inputs*, *Sinusoidal positional encoding* and *What mixes tokens*.
+
+
+def _positive_scale(scale: object) -> float:
+    """``scale`` as a positive finite float; accepts Python/NumPy real scalars and 0-d real tensors."""
+    if isinstance(scale, torch.Tensor):
+        if scale.ndim != 0 or scale.is_complex() or scale.dtype == torch.bool:
+            raise TypeError(f"scale must be a real scalar (a 0-d real tensor at most), got a tensor of shape "
+                            f"{tuple(scale.shape)} and dtype {scale.dtype}")
+        scale = scale.item()
+    elif isinstance(scale, bool) or not isinstance(scale, numbers.Real):
+        # numpy.bool_ is not a numbers.Real, so it lands here too.
+        raise TypeError(f"scale must be a real scalar (int, float, NumPy scalar or 0-d tensor) or None, "
+                        f"got {type(scale).__name__}")
+    value = float(scale)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"scale must be a positive finite number or None, got {value!r}")
+    return value
 
 
 def _validate_qkv(q: object, k: object, v: object) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -197,6 +214,11 @@ def mha_param_count(d_model: int, n_heads: int, *, bias: bool = True, out_proj: 
     ``3 d² (+ 3 d biases) (+ d² output projection (+ d bias))`` with
     ``d = d_model``, which matches ``torch.nn.MultiheadAttention``.
 
+    The count assumes that queries, keys and values all have width
+    ``d_model`` (``kdim = vdim = d_model`` in ``torch.nn.MultiheadAttention``).
+    With other key or value widths the key and value projections are
+    ``(kdim, d_model)`` and ``(vdim, d_model)`` and this formula does not apply.
+
     Args:
         d_model: model width, a positive int divisible by ``n_heads``.
         n_heads: number of heads, a positive int.
@@ -224,8 +246,14 @@ def hard_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[t
 
     The weights are the one-hot vector of ``argmax_j k_jᵀ q``; on a tie the
     first (lowest) index wins.  A positive scale of the scores changes nothing,
-    so none is applied.  The weights carry no gradient: the output depends on
-    ``q`` and ``k`` only through a piecewise-constant choice of index.
+    so none is applied.
+
+    The weights are structurally detached: they are built from the integer
+    index returned by ``argmax``, so autograd reports a gradient of exactly 0
+    for ``q`` and ``k`` everywhere, even at a tie where the true derivative
+    does not exist.  An autograd zero is therefore no evidence about the
+    derivative; the chapter checks it with finite differences instead.  The
+    output is differentiable in ``v`` (it selects the winning row).
 
     Args:
         q: queries ``(..., T_q, d)``.

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -108,3 +110,27 @@ def test_attention_mask_errors():
         attention(q, k.double(), v)
     with pytest.raises(ValueError, match="finite"):
         attention(q, torch.full((5, 4), math.nan), v)
+
+
+@pytest.mark.parametrize("scale", [0.5, 2, np.float32(0.5), np.float64(0.5), np.int64(2), torch.tensor(0.5),
+                                   torch.tensor(0.5, dtype=torch.float64), torch.tensor(2)])
+def test_attention_accepts_real_scalar_scales(scale):
+    q, k, v = (torch.randn(3, 4, generator=torch.Generator().manual_seed(i), dtype=torch.float64) for i in range(3))
+    out, _ = attention(q, k, v, scale=scale)
+    expected, _ = attention(q, k, v, scale=float(scale))
+    assert torch.equal(out, expected)
+
+
+@pytest.mark.parametrize("scale", ["0.5", True, np.bool_(True), torch.tensor([0.5]), torch.tensor(True),
+                                   torch.tensor(1 + 1j), 1 + 0j, [0.5]])
+def test_attention_rejects_non_real_scales_with_type_error(scale):
+    q = torch.zeros(3, 4)
+    with pytest.raises(TypeError, match="scale must be a real scalar"):
+        attention(q, q, q, scale=scale)
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, np.float32(-0.5), torch.tensor(0.0), math.inf, math.nan])
+def test_attention_rejects_non_positive_scales_with_value_error(scale):
+    q = torch.zeros(3, 4)
+    with pytest.raises(ValueError, match="scale must be a positive finite number"):
+        attention(q, q, q, scale=scale)

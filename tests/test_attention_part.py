@@ -347,3 +347,22 @@ def test_self_attention_is_permutation_equivariant(t, seed):
     y_perm, w_perm = attention(x[perm], x[perm], x[perm])
     assert torch.allclose(y_perm, y[perm], atol=1e-13)
     assert torch.allclose(w_perm.sum(-1), torch.ones(t, dtype=F64), atol=1e-14)
+
+
+def test_hard_attention_autograd_zero_is_structural_even_at_a_tie():
+    # At q = (0, -1) keys 2 and 4 tie, the output jumps there, yet autograd still reports 0:
+    # the weights come from an integer argmax and carry no graph (as the docstring says).
+    tie = torch.tensor([[0.0, -1.0]], dtype=F64)
+    Jq = torch.autograd.functional.jacobian(lambda q: hard_attention(q, K, V)[0], tie)
+    assert not Jq.any()
+    h = 1e-6
+    jump = hard_attention(tie + torch.tensor([[h, 0.0]], dtype=F64), K, V)[0] - \
+        hard_attention(tie - torch.tensor([[h, 0.0]], dtype=F64), K, V)[0]
+    assert jump.abs().max() > 1.0                      # the true derivative does not exist there
+
+
+def test_mha_param_count_assumes_kdim_and_vdim_equal_d_model():
+    layer = torch.nn.MultiheadAttention(64, 4, kdim=32, vdim=16)
+    held = sum(p.numel() for p in layer.parameters())
+    assert held == 64 * 64 + 64 * 32 + 64 * 16 + 3 * 64 + 64 * 64 + 64
+    assert mha_param_count(64, 4) != held              # the documented restriction
