@@ -158,7 +158,9 @@ def _show(x: Any) -> str:
         if arr is not None and arr.ndim == 0:
             return _fmt_number(arr.item())
         return f"a reference of shape {tuple(x.shape)}"
-    if isinstance(x, (bool, np.bool_, Integral, np.integer, Real, complex, np.generic)):
+    if isinstance(x, (str, bytes)):
+        return repr(str(x)) if isinstance(x, str) else repr(bytes(x))  # np.str_ shows as a plain string
+    if isinstance(x, (bool, np.bool_, Integral, np.integer, Real, complex, np.number)):
         return _fmt_number(x)
     if isinstance(x, Mapping):
         return "{" + ", ".join(f"{_show(k)}: {_show(v)}" for k, v in x.items()) + "}"
