@@ -39,7 +39,8 @@ PASS_MARK = "✔ check"
 #: Between the claim's name and its value on the check line.
 SEPARATOR = " — "
 
-_MAX_SHOWN = 8  # elements of a literal expected value shown on the check line
+_MAX_SHOWN = 32  # elements of a literal expected value shown in full on the check line
+_MAX_TEXT = 400  # characters of a non-numeric expected value shown on the check line
 
 
 class CheckFailed(AssertionError):
@@ -90,8 +91,25 @@ def _is_exact_leaf(x: Any) -> bool:
     return x is None or isinstance(x, (bool, str, bytes)) or _is_integral(x)
 
 
+def _leaves(x: Any) -> list[Any]:
+    """The non-sequence elements of a (nested) list or tuple."""
+    if isinstance(x, Sequence) and not isinstance(x, (str, bytes)):
+        return [leaf for item in x for leaf in _leaves(item)]
+    return [x]
+
+
+def _mixes_bools(x: Any) -> bool:
+    """Whether a (nested) sequence holds booleans beside other values, e.g. ``(False, True, 1)``."""
+    kinds = {isinstance(leaf, (bool, np.bool_)) for leaf in _leaves(x)}
+    return kinds == {True, False}
+
+
 def _to_array(x: Any) -> np.ndarray | None:
-    """Numeric array for tensors, arrays and (nested) sequences of numbers, else None."""
+    """Numeric array for tensors, arrays and (nested) sequences of numbers, else None.
+
+    A sequence that mixes booleans with numbers is not an array: NumPy would
+    turn ``(False, True, 1)`` into ``[0, 1, 1]``, and booleans are compared as
+    booleans, element by element."""
     if isinstance(x, torch.Tensor):
         t = x.detach()
         if t.is_complex():
@@ -110,6 +128,8 @@ def _to_array(x: Any) -> np.ndarray | None:
     if isinstance(x, Real) or isinstance(x, complex):
         return np.asarray(x)
     if isinstance(x, Sequence) and not isinstance(x, (str, bytes)):
+        if _mixes_bools(x):
+            return None
         try:
             arr = np.asarray(x)
         except (ValueError, TypeError):
@@ -126,7 +146,34 @@ def _fmt_number(x: Any) -> str:
         return f"{int(x):,}"
     if isinstance(x, complex) or isinstance(x, np.complexfloating):
         return f"{complex(x):.10g}"
-    return f"{float(x):.10g}"
+    # thousands separators as for integers: 2,362,368.5 rather than 2362368.5
+    return f"{float(x):,.10g}"
+
+
+def _show(x: Any) -> str:
+    """A literal stated value as a reader writes it: tuples in parentheses, lists in
+    brackets, dicts as ``{key: value}``, numbers with thousands separators."""
+    if isinstance(x, (torch.Tensor, np.ndarray)):
+        arr = _to_array(x)
+        if arr is not None and arr.ndim == 0:
+            return _fmt_number(arr.item())
+        return f"a reference of shape {tuple(x.shape)}"
+    if isinstance(x, (str, bytes)):
+        return repr(str(x)) if isinstance(x, str) else repr(bytes(x))  # np.str_ shows as a plain string
+    if isinstance(x, (bool, np.bool_, Integral, np.integer, Real, complex, np.number)):
+        return _fmt_number(x)
+    if isinstance(x, Mapping):
+        return "{" + ", ".join(f"{_show(k)}: {_show(v)}" for k, v in x.items()) + "}"
+    if isinstance(x, tuple):
+        inner = [_show(v) for v in x]
+        return "(" + inner[0] + ",)" if len(inner) == 1 else "(" + ", ".join(inner) + ")"
+    if isinstance(x, Sequence) and not isinstance(x, (str, bytes)):
+        items = list(x)
+        if len(items) > _MAX_SHOWN:
+            # the first values and the last, and how many there are
+            return "[" + ", ".join(_show(v) for v in items[:4]) + f", …, {_show(items[-1])}] ({len(items)} values)"
+        return "[" + ", ".join(_show(v) for v in items) + "]"
+    return repr(x)
 
 
 def _describe_expected(expected: Any, arr: np.ndarray | None) -> str:
@@ -135,16 +182,12 @@ def _describe_expected(expected: Any, arr: np.ndarray | None) -> str:
         # A computed reference: its last digits may differ between machines,
         # so only its shape is shown.
         return f"matches the reference of shape {tuple(arr.shape)}"
-    if arr is not None:
-        if arr.ndim == 0:
-            return _fmt_number(arr.item())
-        if arr.size <= _MAX_SHOWN:
-            flat = [_fmt_number(v) for v in arr.reshape(-1).tolist()]
-            if arr.ndim == 1:
-                return "[" + ", ".join(flat) + "]"
+    if arr is not None and arr.ndim == 0:
+        return _fmt_number(arr.item())
+    if arr is not None and arr.size > _MAX_SHOWN and arr.ndim > 1:
         return f"values of shape {tuple(arr.shape)}"
-    text = repr(expected)
-    return text if len(text) <= 80 else text[:77] + "..."
+    text = _show(expected)
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT - 3] + "..."
 
 
 def _describe_tolerance(rtol: float, atol: float, exact: bool) -> str:

@@ -9,14 +9,24 @@ probabilities must be finite, non-negative and sum to one (within
 A hypothesis is finished when it emits ``"<eos>"`` (the end token is not part of
 the returned tokens, but its probability is part of the returned probability) or
 when it holds ``max_len`` tokens (then no end probability is multiplied in).
-The probability of a sequence is the product of its next-token probabilities,
-multiplied from left to right.
 
-Ties are broken deterministically and independently of dictionary order: among
-equally probable choices, the one whose token sequence comes first in Python's
-ordering of tuples of strings wins (so ``"<eos>"``, which starts with ``"<"``,
-precedes tokens that start with a letter or digit of higher code point, and a
-shorter sequence precedes its own extensions).
+Hypotheses are ranked by their log-probability, the sum of the logs of their
+next-token probabilities, added from left to right: a product of many
+probabilities underflows to 0 for long sequences (after which every candidate
+would tie), while the sum of logs does not.  The returned probability is the
+product of the next-token probabilities, multiplied from left to right (it may
+underflow to 0 for a very long sequence; the ranking does not).
+
+Ties are broken deterministically and independently of dictionary order.  Among
+extensions of the same hypothesis whose log scores round to the same value, the
+larger next-token probability wins (so rounding never makes beam search of
+width 1 differ from greedy decoding); among equally probable choices, the one
+whose token sequence comes first in Python's ordering of tuples of strings
+wins, where a hypothesis that ends has ``"<eos>"`` appended.  So a shorter
+sequence precedes its own extensions, and ``"<eos>"`` (``"<"`` is code point
+0x3C) precedes tokens whose first character has a higher code point (every
+letter, for instance) but follows tokens that start with a lower one: a digit
+(0x30-0x39), a space or most punctuation.
 """
 
 from __future__ import annotations
@@ -120,6 +130,8 @@ def greedy_decode(lm: LanguageModel, *, max_len: int) -> tuple[tuple[str, ...], 
     prob = 1.0
     while len(tokens) < max_len:
         dist = _next(lm, tokens)
+        # The largest probability is also the largest log score; comparing the
+        # probabilities themselves cannot create a tie by rounding.
         token = min(dist, key=lambda t: (-dist[t], t))
         prob *= dist[token]
         if token == EOS:
@@ -139,7 +151,10 @@ def beam_search(lm: LanguageModel, *, beam_width: int, max_len: int) -> tuple[tu
     the next beam, which may therefore shrink.  The search stops when the beam
     is empty and returns the most probable finished hypothesis.  Width 1 is
     greedy decoding; a width at least the number of complete sequences of
-    positive probability never prunes anything and equals exhaustive search.
+    positive probability never prunes anything and equals exhaustive search
+    (a sufficient width, not a necessary one: narrower beams may be exact too).
+    Finished hypotheses take slots, so this is not the variant that keeps
+    ``beam_width`` live hypotheses until enough have finished.
 
     Args:
         lm: ``lm(prefix) -> {token: probability}`` including ``"<eos>"``.
@@ -155,28 +170,53 @@ def beam_search(lm: LanguageModel, *, beam_width: int, max_len: int) -> tuple[tu
     if beam_width < 1:
         raise ValueError(f"beam_width must be at least 1, got {beam_width}")
     max_len = _max_len(max_len)
-    beam: list[tuple[tuple[str, ...], float]] = [((), 1.0)]
-    finished: list[tuple[float, tuple[str, ...], tuple[str, ...]]] = []  # (prob, sort key, tokens)
+    # A hypothesis: (tokens, log score, probability).
+    beam: list[tuple[tuple[str, ...], float, float]] = [((), 0.0, 1.0)]
+    finished: list[tuple[float, tuple[str, ...], tuple[str, ...], float]] = []  # (log score, key, tokens, prob)
     while beam:
         candidates = []
-        for tokens, prob in beam:
+        for tokens, score, prob in beam:
             for token, p in _next(lm, tokens).items():
                 if p == 0:
                     continue
                 if token == EOS:
-                    candidates.append((prob * p, tokens + (EOS,), tokens, True))
+                    key, extended, done = tokens + (EOS,), tokens, True
                 else:
-                    extended = tokens + (token,)
-                    candidates.append((prob * p, extended, extended, len(extended) >= max_len))
-        candidates.sort(key=lambda c: (-c[0], c[1]))
+                    key = extended = tokens + (token,)
+                    done = len(extended) >= max_len
+                candidates.append((score + math.log(p), p, key, extended, prob * p, done))
+        # Rank by log score; where two extensions of one hypothesis round to the
+        # same score, the larger next-token probability first (as greedy does),
+        # then the token order.
+        candidates.sort(key=lambda c: (-c[0], -c[1], c[2]))
         beam = []
-        for prob, key, tokens, done in candidates[:beam_width]:
+        for score, _, key, tokens, prob, done in candidates[:beam_width]:
             if done:
-                finished.append((prob, key, tokens))
+                finished.append((score, key, tokens, prob))
             else:
-                beam.append((tokens, prob))
-    prob, _, tokens = min(finished, key=lambda f: (-f[0], f[1]))
+                beam.append((tokens, score, prob))
+    _, _, tokens, prob = min(finished, key=lambda f: (-f[0], f[1]))
     return tokens, prob
+
+
+def _complete_sequences(lm: LanguageModel, max_len: int, max_sequences: int
+                        ) -> list[tuple[tuple[str, ...], float, float]]:
+    """Every complete sequence of positive probability as (tokens, log score, probability)."""
+    out: list[tuple[tuple[str, ...], float, float]] = []
+    stack: list[tuple[tuple[str, ...], float, float]] = [((), 0.0, 1.0)]
+    while stack:
+        tokens, score, prob = stack.pop()
+        for token, p in _next(lm, tokens).items():
+            if p == 0:
+                continue
+            if token == EOS or len(tokens) + 1 >= max_len:
+                seq = tokens if token == EOS else tokens + (token,)
+                out.append((seq, score + math.log(p), prob * p))
+                if len(out) > max_sequences:
+                    raise ValueError(f"more than max_sequences={max_sequences} sequences; raise it or shorten max_len")
+            else:
+                stack.append((tokens + (token,), score + math.log(p), prob * p))
+    return out
 
 
 def sequence_probabilities(
@@ -201,21 +241,7 @@ def sequence_probabilities(
     max_len = _max_len(max_len)
     if isinstance(max_sequences, bool) or not isinstance(max_sequences, int) or max_sequences < 1:
         raise ValueError(f"max_sequences must be a positive int, got {max_sequences!r}")
-    out: dict[tuple[str, ...], float] = {}
-    stack: list[tuple[tuple[str, ...], float]] = [((), 1.0)]
-    while stack:
-        tokens, prob = stack.pop()
-        for token, p in _next(lm, tokens).items():
-            if p == 0:
-                continue
-            if token == EOS or len(tokens) + 1 >= max_len:
-                seq = tokens if token == EOS else tokens + (token,)
-                out[seq] = prob * p
-                if len(out) > max_sequences:
-                    raise ValueError(f"more than max_sequences={max_sequences} sequences; raise it or shorten max_len")
-            else:
-                stack.append((tokens + (token,), prob * p))
-    return out
+    return {tokens: prob for tokens, _, prob in _complete_sequences(lm, max_len, max_sequences)}
 
 
 def best_sequence(lm: LanguageModel, *, max_len: int) -> tuple[tuple[str, ...], float]:
@@ -228,7 +254,11 @@ def best_sequence(lm: LanguageModel, *, max_len: int) -> tuple[tuple[str, ...], 
     Returns:
         ``(tokens, probability)`` as in :func:`greedy_decode`.
     """
-    probs = sequence_probabilities(lm, max_len=max_len)
-    # tie key as in beam_search: a sequence shorter than max_len ended with <eos>
-    _, _, tokens = min((-p, t + (EOS,) if len(t) < max_len else t, t) for t, p in probs.items())
-    return tokens, probs[tokens]
+    _check_lm(lm)
+    max_len = _max_len(max_len)
+    sequences = _complete_sequences(lm, max_len, 100_000)
+    # Rank by log score as beam_search does; tie key: a sequence shorter than
+    # max_len ended with <eos>.
+    _, _, tokens, prob = min((-score, t + (EOS,) if len(t) < max_len else t, t, prob)
+                             for t, score, prob in sequences)
+    return tokens, prob

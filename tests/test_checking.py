@@ -172,3 +172,56 @@ def test_name_cannot_break_the_check_line():
         check("claim — with the separator", 1, 1)
     with pytest.raises(ValueError):
         check_bound("two\nlines", 1.0, upper=2.0)
+
+
+# --------------------------------------------------------------------------- how stated values are shown
+
+
+def _line(capsys, *args, **kwargs) -> str:
+    check(*args, **kwargs)
+    return capsys.readouterr().out.strip()
+
+
+def test_a_tuple_mixing_bools_and_ints_shows_as_written_and_compares_bools_as_bools(capsys):
+    assert _line(capsys, "XOR (converged, cycled, length)", (False, True, 1), (False, True, 1)) \
+        == "✔ check XOR (converged, cycled, length) — (False, True, 1) (exact)"
+    with pytest.raises(CheckFailed):
+        check("ints are not bools", (0, 1, 1), (False, True, 1))
+    with pytest.raises(CheckFailed):
+        check("bools are not ints", (False, True, True), (False, True, 1))
+
+
+def test_dicts_show_keys_and_values_readably_without_truncation(capsys):
+    shapes = {"in_proj_weight": (2304, 768), "in_proj_bias": (2304,), "out_proj.weight": (768, 768),
+              "out_proj.bias": (768,)}
+    line = _line(capsys, "parameter shapes", dict(shapes), shapes)
+    assert line == ("✔ check parameter shapes — {'in_proj_weight': (2,304, 768), 'in_proj_bias': (2,304,), "
+                    "'out_proj.weight': (768, 768), 'out_proj.bias': (768,)} (exact)")
+    counts = {"with biases": [16640, 2362368], "without": [16384, 2359296]}
+    assert "{'with biases': [16,640, 2,362,368], 'without': [16,384, 2,359,296]}" in \
+        _line(capsys, "counts", counts, counts)
+
+
+def test_lists_of_up_to_32_values_show_in_full_and_longer_ones_show_their_ends(capsys):
+    twelve = [2362368] * 12
+    assert _line(capsys, "twelve counts", twelve, twelve) == \
+        "✔ check twelve counts — [" + ", ".join(["2,362,368"] * 12) + "] (exact)"
+    forty = list(range(40))
+    assert _line(capsys, "forty", forty, forty) == "✔ check forty — [0, 1, 2, 3, …, 39] (40 values) (exact)"
+
+
+def test_large_floats_get_thousands_separators(capsys):
+    assert _line(capsys, "a float count", 2362368.0, 2362368.0) == "✔ check a float count — 2,362,368 (exact)"
+    assert _line(capsys, "a small float", 0.0267, 0.0267) == "✔ check a small float — 0.0267 (exact)"
+
+
+def test_the_ledger_parses_the_new_check_lines(capsys):
+    from tools.sphinx_ext import _CHECK_LINE
+
+    cases = [("mixed", (False, True, 1), {}), ("a dict", {"a": (1, 2)}, {}), ("long", list(range(40)), {}),
+             ("near", [0.0267, 0.08], {"atol": 5e-5}), ("nested", (("a",), 0.08), {"atol": 1e-15})]
+    for name, value, kwargs in cases:
+        record = check(name, value, value, **kwargs)
+        match = _CHECK_LINE.match(capsys.readouterr().out.strip())
+        assert match, record
+        assert (match["name"], match["expected"], match["tolerance"]) == (name, record.expected, record.tolerance)

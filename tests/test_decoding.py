@@ -112,3 +112,61 @@ def test_argument_errors():
         greedy_decode({"A": 1.0}, max_len=2)
     with pytest.raises(ValueError, match="no next-token probabilities after the prefix"):
         greedy_decode(table_lm({(): {"A": 1.0}}), max_len=3)
+
+
+
+# --------------------------------------------------------------------------- log-space scores
+
+
+def test_hypotheses_whose_products_underflow_are_still_ranked():
+    """2**1100 equally probable prefixes (0.5 ** 1100 underflows to 0), then "x" (0.25) or "y" (0.75).
+
+    Ranked by products every candidate would tie at 0 and the token order would pick "x"; ranked by
+    log scores the beam takes "y".
+    """
+    length = 1100
+    assert 0.5**length == 0.0
+
+    def lm(prefix):
+        if len(prefix) < length:
+            return {"m": 0.5, "n": 0.5, EOS: 0.0}
+        return {"x": 0.25, "y": 0.75, EOS: 0.0}
+
+    tokens, prob = beam_search(lm, beam_width=2, max_len=length + 1)
+    assert tokens == ("m",) * length + ("y",)
+    assert prob == 0.0  # the returned product underflows; the ranking did not
+    assert greedy_decode(lm, max_len=length + 1)[0] == tokens
+
+
+def test_width_one_follows_greedy_where_log_scores_round_to_a_tie():
+    """Two next tokens one ulp apart after a prefix of log score about -921: their sums round to the
+    same float, and width 1 must still take the larger probability, as greedy does."""
+    depth = 400
+    ten = {f"t{i}": 0.1 for i in range(10)}
+    larger, smaller = 0.4, math.nextafter(0.4, 0.0)
+    last = {"a": smaller, "b": larger, EOS: 1.0 - larger - smaller}
+
+    def lm(prefix):
+        return {**ten, EOS: 0.0} if len(prefix) < depth else last
+
+    score = 0.0
+    for _ in range(depth):
+        score += math.log(0.1)
+    assert score + math.log(larger) == score + math.log(smaller)  # the tie the rounding makes
+    greedy = greedy_decode(lm, max_len=depth + 1)
+    assert greedy[0][-1] == "b"
+    assert beam_search(lm, beam_width=1, max_len=depth + 1) == greedy
+
+
+def test_digit_tokens_precede_eos_on_a_tie_and_letters_follow_it():
+    digits = table_lm({(): {"1": 0.5, EOS: 0.5}, ("1",): {"1": 0.0, EOS: 1.0}})
+    letters = table_lm({(): {"a": 0.5, EOS: 0.5}, ("a",): {"a": 0.0, EOS: 1.0}})
+    for lm, first in ((digits, ("1",)), (letters, ())):  # "1" is 0x31 < "<" 0x3C < "a" 0x61
+        assert greedy_decode(lm, max_len=3)[0] == first
+        assert beam_search(lm, beam_width=1, max_len=3)[0] == first
+        assert best_sequence(lm, max_len=3)[0] == first
+
+
+def test_best_sequence_uses_the_same_scores_as_a_full_beam():
+    lm = two_step_lm()
+    assert best_sequence(lm, max_len=5) == beam_search(lm, beam_width=10, max_len=5)

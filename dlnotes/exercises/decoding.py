@@ -40,30 +40,40 @@ register(
 
 register(
     "greedy-vs-beam-width-one", _CH, "Greedy is beam search of width 1",
-    Choice("what could make the two return different sequences",
+    Choice("the one assumption the argument needs",
             {"ties": ("tie", "tie breaking", "tie-breaking"), "eos": ("<eos>", "end of sequence"),
              "max_len": ("max len", "length", "maximum length"), "none": ("nothing",)}),
     "ties",
     "Not yet. Follow both methods one step at a time and ask where either of them makes a choice.",
     [
         Mistake("If the best next token is <eos>, both stop: the finished hypothesis is the only one in a "
-                 "beam of width one.", value="eos"),
-        Mistake("Both stop at the same max_len; the length limit is shared.", value="max_len"),
-        Mistake("Almost: the argument needs one assumption, stated in the exercise. Without it the two "
-                 "can part ways.", value="none"),
+                 "beam of width one, so nothing about <eos> needs assuming.", value="eos"),
+        Mistake("Both stop at the same max_len; the length limit is shared, so it needs no assumption.",
+                 value="max_len"),
+        Mistake("The argument does rest on one assumption: look at a step where two next tokens are equally "
+                 "probable, and ask how each method picks one.", value="none"),
     ],
 )
 
+# Beam search of width 2 in the first model with P(B | B) = p keeps AA or AB (0.30, greedy's value) and
+# the better of BA = 0.4 (1 - p) and BB = 0.4 p: it wins exactly when p < 1/4 or p > 3/4.
 register(
     "greedy-vs-beam-ratio", _CH, "How much better than greedy?",
-    Tuple("(the threshold p above which beam search wins, the ratio beam / greedy at p = 1)",
-           Number("the threshold p", atol=1e-6), Number("the ratio at p = 1", atol=1e-6)),
-    (0.75, 4 / 3),
-    "Not yet. Compare the probability of the sequence BB with that of greedy's complete sequence.",
+    Tuple("(p_low, p_high, ratio): beam search wins exactly when p < p_low or p > p_high "
+           "(p_low = 0 if it never wins for small p), and the ratio beam / greedy at p = 1",
+           Number("p_low", atol=1e-6), Number("p_high", atol=1e-6), Number("the ratio at p = 1", atol=1e-6)),
+    (0.25, 0.75, 4 / 3),
+    "Not yet. Compare the probabilities of both sequences that start with B with that of greedy's "
+    "complete sequence.",
     [
-        Mistake("BB has to beat greedy's whole sequence, whose probability is the product of both steps, "
-                 "not the second step alone.", part=0, value=0.5, example=(0.5, 4 / 3)),
-        Mistake("The ratio is beam over greedy, the better sequence's probability on top.", part=1,
-                 value=3 / 4, example=(0.75, 3 / 4)),
+        Mistake("For small p the sequence BA, of probability 0.4 (1 - p), is the one the beam keeps; "
+                 "compare it with greedy's 0.30 too.", part=0, value=0.0, example=(0.0, 0.75, 4 / 3)),
+        Mistake("A sequence through B has to beat greedy's whole sequence, whose probability is the product "
+                 "of both steps, not the second step alone.", part=1, value=0.5, example=(0.25, 0.5, 4 / 3)),
+        Mistake("BA has to beat greedy's whole sequence, whose probability is the product of both steps; "
+                 "comparing 1 - p with the second step alone gives the wrong threshold.", part=0, value=0.5,
+                 example=(0.5, 0.75, 4 / 3)),
+        Mistake("The ratio is beam over greedy, the better sequence's probability on top.", part=2,
+                 value=3 / 4, example=(0.25, 0.75, 3 / 4)),
     ],
 )
