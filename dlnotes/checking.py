@@ -139,40 +139,46 @@ def _to_array(x: Any) -> np.ndarray | None:
     return None
 
 
-def _fmt_number(x: Any) -> str:
+def _fmt_number(x: Any, grouped: bool = True) -> str:
+    """A number as the text states it; ``grouped`` puts thousands separators in (2,362,368).
+
+    Inside a tuple, list or dict the separators are left out, where a comma
+    already separates the values: (2304, 768), not (2,304, 768).
+    """
+    comma = "," if grouped else ""
     if isinstance(x, (bool, np.bool_)):
         return str(bool(x))
     if isinstance(x, (Integral, np.integer)):
-        return f"{int(x):,}"
+        return f"{int(x):{comma}}"
     if isinstance(x, complex) or isinstance(x, np.complexfloating):
         return f"{complex(x):.10g}"
-    # thousands separators as for integers: 2,362,368.5 rather than 2362368.5
-    return f"{float(x):,.10g}"
+    return f"{float(x):{comma}.10g}"
 
 
-def _show(x: Any) -> str:
+def _show(x: Any, grouped: bool = True) -> str:
     """A literal stated value as a reader writes it: tuples in parentheses, lists in
-    brackets, dicts as ``{key: value}``, numbers with thousands separators."""
+    brackets, dicts as ``{key: value}``, a number on its own with thousands separators."""
     if isinstance(x, (torch.Tensor, np.ndarray)):
         arr = _to_array(x)
         if arr is not None and arr.ndim == 0:
-            return _fmt_number(arr.item())
+            return _fmt_number(arr.item(), grouped)
         return f"a reference of shape {tuple(x.shape)}"
     if isinstance(x, (str, bytes)):
         return repr(str(x)) if isinstance(x, str) else repr(bytes(x))  # np.str_ shows as a plain string
     if isinstance(x, (bool, np.bool_, Integral, np.integer, Real, complex, np.number)):
-        return _fmt_number(x)
+        return _fmt_number(x, grouped)
     if isinstance(x, Mapping):
-        return "{" + ", ".join(f"{_show(k)}: {_show(v)}" for k, v in x.items()) + "}"
+        return "{" + ", ".join(f"{_show(k, False)}: {_show(v, False)}" for k, v in x.items()) + "}"
     if isinstance(x, tuple):
-        inner = [_show(v) for v in x]
+        inner = [_show(v, False) for v in x]
         return "(" + inner[0] + ",)" if len(inner) == 1 else "(" + ", ".join(inner) + ")"
     if isinstance(x, Sequence) and not isinstance(x, (str, bytes)):
         items = list(x)
         if len(items) > _MAX_SHOWN:
             # the first values and the last, and how many there are
-            return "[" + ", ".join(_show(v) for v in items[:4]) + f", …, {_show(items[-1])}] ({len(items)} values)"
-        return "[" + ", ".join(_show(v) for v in items) + "]"
+            return ("[" + ", ".join(_show(v, False) for v in items[:4]) + f", …, {_show(items[-1], False)}] "
+                    f"({len(items)} values)")
+        return "[" + ", ".join(_show(v, False) for v in items) + "]"
     return repr(x)
 
 
