@@ -199,7 +199,7 @@ def test_dicts_show_keys_and_values_readably_without_truncation(capsys):
     assert line == ("✔ check parameter shapes — {'in_proj_weight': (2304, 768), 'in_proj_bias': (2304,), "
                     "'out_proj.weight': (768, 768), 'out_proj.bias': (768,)} (exact)")
     counts = {"with biases": [16640, 2362368], "without": [16384, 2359296]}
-    assert "{'with biases': [16,640, 2,362,368], 'without': [16,384, 2,359,296]}" in \
+    assert "{'with biases': [16640, 2362368], 'without': [16384, 2359296]}" in \
         _line(capsys, "counts", counts, counts)
 
 
