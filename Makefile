@@ -9,7 +9,7 @@ PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.dlnotes-installed
-ASSETS  := _vendor/site/mathjax/tex-svg-full.js
+ASSETS  := _vendor/site/mathjax/startup.js
 JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
@@ -34,9 +34,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(ASSETS): node_modules/.package-lock.json
-	@mkdir -p $(dir $@)
-	cp node_modules/mathjax/es5/tex-svg-full.js $@
+# Only the MathJax components the pages load (listed in tools/sphinx_site.py).
+$(ASSETS): node_modules/.package-lock.json tools/sphinx_site.py
+	rm -rf $(dir $@) && mkdir -p $(dir $@)
+	cd node_modules/mathjax/es5 && cp -r --parents $(shell $(PYTHON) -m tools.sphinx_site) $(CURDIR)/$(dir $@)
 
 # ----------------------------------------------------------------------------- notebooks
 notebooks: venv

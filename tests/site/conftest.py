@@ -37,3 +37,31 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+# ----------------------------------------------------------------------------- one visit per page
+# Every page is opened once; all site tests read the same measurements (tests/site/probes.py),
+# and the session writes them to _build/site-report.json for the record.
+REPORT = ROOT / "_build" / "site-report.json"
+
+
+@pytest.fixture(scope="session")
+def measured(browser, site):
+    import json
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from probes import measure
+
+    cache: dict[Path, dict] = {}
+
+    def get(page_path: Path) -> dict:
+        if page_path not in cache:
+            chapter = page_path.parent.name == "notebooks"
+            cache[page_path] = measure(browser, site, page_path, phone=chapter)
+        return cache[page_path]
+
+    yield get
+    if cache:
+        REPORT.write_text(json.dumps({str(p.relative_to(site)): {k: v for k, v in m.items() if k != "links"}
+                                      for p, m in sorted(cache.items())}, indent=1) + "\n", encoding="utf-8")
