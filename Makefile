@@ -14,7 +14,7 @@ JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 .PHONY: all venv assets book notebooks notebooks-force test test-unit test-notebooks test-repro test-book test-site test-gpu \
-        benchmark browser clean
+        test-links benchmark browser clean
 
 all: book
 
@@ -82,8 +82,13 @@ NETNS := $(shell unshare -n true 2>/dev/null && echo "unshare -n")
 test-repro: venv
 	$(NETNS) env OMP_NUM_THREADS=2 $(PY) -m pytest tests/reproducibility -q -n $(JOBS)
 
+# The built site in headless Chromium: offline, axe-core in light and dark mode, 390 px layout,
+# bytes per chapter page, and the lychee link check (test-links runs that one alone).
 test-site: venv browser
-	$(PY) -m pytest tests/site -q
+	$(PY) -m pytest tests/site -q -n $(JOBS) --dist loadgroup
+
+test-links: venv
+	$(PY) -m pytest tests/site/test_links.py -q
 
 # On a GPU machine: keep the machine's own CUDA build of torch (a venv that sees
 # the system site-packages), install everything else, and require the GPU.

@@ -42,7 +42,17 @@ def browser():
 # ----------------------------------------------------------------------------- one visit per page
 # Every page is opened once; all site tests read the same measurements (tests/site/probes.py),
 # and the session writes them to _build/site-report.json for the record.
-REPORT = ROOT / "_build" / "site-report.json"
+# Under pytest-xdist (`make test-site` runs two workers, --dist loadgroup) every page's tests share
+# a group (see pytest_collection_modifyitems), so a page is still opened once; each worker writes
+# its own part of the report.
+REPORT = ROOT / "_build" / f"site-report{'-' + os.environ['PYTEST_XDIST_WORKER'] if 'PYTEST_XDIST_WORKER' in os.environ else ''}.json"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        page_path = getattr(item, "callspec", None) and item.callspec.params.get("page_path")
+        if page_path is not None:
+            item.add_marker(pytest.mark.xdist_group(str(page_path)))
 
 
 @pytest.fixture(scope="session")
