@@ -117,3 +117,18 @@ def test_every_chapter_starts_with_the_install_cell(site):
         first = "".join(cells[0]["source"])
         assert "%pip install" in first and "importlib.util.find_spec(\"dlnotes\")" in first, source.name
         assert cells[0]["metadata"].get("tags") == ["remove-cell"], source.name
+
+
+def test_search_works_offline(browser, site):
+    """The search box sends the reader to search.html, which loads the index itself (no page carries it)."""
+    assert "searchindex.js" not in (site / "notebooks" / "elbo.html").read_text(encoding="utf-8")
+    context = browser.new_context()
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+    page = context.new_page()
+    try:
+        page.goto((site / "search.html").as_uri() + "?q=attention", wait_until="load")
+        page.wait_for_function("document.querySelectorAll('#search-results li').length > 0", timeout=20_000)
+        titles = page.evaluate("Array.from(document.querySelectorAll('#search-results li a')).map(a => a.textContent)")
+        assert any("attention" in t.lower() for t in titles), titles
+    finally:
+        context.close()
