@@ -11,12 +11,12 @@ PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.dlnotes-installed
-ASSETS  := _vendor/site/mathjax/tex-svg-full.js
+ASSETS  := _vendor/site/mathjax/startup.js
 JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 .PHONY: all venv assets book pdf notebooks notebooks-force test test-unit test-notebooks test-repro test-book test-pdf \
-        test-site test-gpu test-audit test-seeds test-seeds-quick test-faults benchmark browser clean
+        test-site test-links test-gpu test-audit test-seeds test-seeds-quick test-faults benchmark browser clean
 
 all: book
 
@@ -36,9 +36,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(ASSETS): node_modules/.package-lock.json
-	@mkdir -p $(dir $@)
-	cp node_modules/mathjax/es5/tex-svg-full.js $@
+# Only the MathJax components the pages load (listed in tools/sphinx_site.py).
+$(ASSETS): node_modules/.package-lock.json tools/sphinx_site.py
+	rm -rf $(dir $@) && mkdir -p $(dir $@)
+	cd node_modules/mathjax/es5 && cp -r --parents $(shell $(PYTHON) -m tools.sphinx_site) $(CURDIR)/$(dir $@)
 
 # ----------------------------------------------------------------------------- notebooks
 notebooks: venv
@@ -127,8 +128,13 @@ test-repro: venv
 	  $(PY) -m tools.audit_seeds --offsets 0,1,2 --compare-stored -j $(JOBS)
 	$(NETNS) $(PY) -m pytest tests/reproducibility -q
 
+# The built site in headless Chromium: offline, axe-core in light and dark mode, 390 px layout,
+# bytes per chapter page, and the lychee link check (test-links runs that one alone).
 test-site: venv browser
-	$(PY) -m pytest tests/site -q
+	$(PY) -m pytest tests/site -q -n $(JOBS) --dist loadgroup
+
+test-links: venv
+	$(PY) -m pytest tests/site/test_links.py -q
 
 # On a GPU machine: keep the machine's own CUDA build of torch (a venv that sees
 # the system site-packages), install everything else, and require the GPU.

@@ -13,6 +13,7 @@ never touched.  Measured:
 * peak resident memory of each notebook's kernel;
 * the book build: cold, warm with nothing changed, after a prose-only change,
   and after one notebook's code changed (and which notebooks re-executed);
+* the bytes a chapter page loads (every file the browser fetches, offline), after the book build;
 * the full test command (``make test``) from a fresh clone, with the package
   caches warm.
 
@@ -163,6 +164,43 @@ def book_builds(work: Path) -> dict:
     }
 
 
+def page_bytes(site: Path, page: str = "notebooks/elbo.html") -> dict:
+    """Files and bytes a page of the built site loads in headless Chromium, offline, once its math is typeset.
+
+    The target (issue 14) is under half of the 5.2 MB a chapter page loaded before the site was lightened.
+    """
+    from urllib.parse import unquote, urlparse
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = next(filter(None, map(shutil.which, (os.environ.get("CHROMIUM") or "chromium",
+                                                    "chromium-browser", "google-chrome"))))
+    loaded: set[str] = set()
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith("file://"):
+            loaded.add(unquote(urlparse(url).path))
+            request_route.continue_()
+        else:
+            request_route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        context = browser.new_context()
+        context.route("**/*", route)
+        page_view = context.new_page()
+        page_view.goto((site / page).resolve().as_uri(), wait_until="load")
+        page_view.wait_for_function("!window.MathJax || (MathJax.startup && MathJax.startup.promise)", timeout=20_000)
+        page_view.evaluate("window.MathJax && MathJax.startup.promise")
+        page_view.wait_for_timeout(300)
+        browser.close()
+    sizes = {path: Path(path).stat().st_size for path in loaded if Path(path).is_file()}
+    return {"page": page, "files": len(sizes), "bytes": sum(sizes.values()),
+            "largest": {str(Path(p).relative_to(site.resolve())): n
+                        for p, n in sorted(sizes.items(), key=lambda kv: -kv[1])[:5]}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.benchmark")
     parser.add_argument("--out", type=Path, default=Path("bench/report.json"))
@@ -194,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         report["kernel_peak_memory_mb"] = peak_memory_mb(work, notebooks)
         print("book builds ...", flush=True)
         report["book"] = book_builds(work)
+        print("page bytes ...", flush=True)
+        report["chapter_page"] = page_bytes(work / "_build" / "html")
 
     if not args.skip_full_test:
         print("full test command from a fresh clone ...", flush=True)
@@ -214,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         "prose-only change re-executes nothing": book["executed_after_prose_change"] == [],
         "one-notebook change re-executes only that notebook":
             book["executed_after_code_change"] == [book["changed_notebook"]],
+        "a chapter page loads under 2.6 MB": report["chapter_page"]["bytes"] < 2_600_000,
     }
     if "full_test_s" in report:
         report["budget_results"]["full test command under 5 minutes"] = (

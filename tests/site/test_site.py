@@ -9,22 +9,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+from probes import is_redirect, page_id, site_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 
-
-
-def is_redirect(page_path: Path) -> bool:
-    return 'http-equiv="Refresh"' in page_path.read_text(encoding="utf-8")[:2000]
-
-
 # Every page of the site, except the root redirect (tested on its own below).
-PAGES = sorted(
-    p for p in SITE.rglob("*.html")
-    if "_static" not in p.parts and "_sources" not in p.parts and not is_redirect(p)
-) if SITE.exists() else []
+PAGES = site_pages()
 
 
 def open_offline(browser, page_path: Path):
@@ -60,39 +52,25 @@ def test_root_redirects_to_the_home_page(site):
     assert is_redirect(site / "index.html") and "book/index.html" in (site / "index.html").read_text()
 
 
-@pytest.mark.parametrize("page_path", PAGES, ids=[str(p.relative_to(SITE)) for p in PAGES])
-def test_page_works_offline(browser, site, page_path):
-    page, context, outside, errors, has_math = open_offline(browser, page_path)
-    try:
-        assert outside == [], f"requests outside the site: {outside}"
-        assert errors == [], f"console errors: {errors}"
-        if has_math:
-            typeset = page.evaluate("document.querySelectorAll('mjx-container').length")
-            raw = page.evaluate(
-                "Array.from(document.querySelectorAll('.math')).filter(e => !e.querySelector('mjx-container')).length"
-            )
-            assert typeset > 0 and raw == 0, f"{raw} math elements left untypeset ({typeset} typeset)"
-        broken_images = page.evaluate(
-            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
-        )
-        assert broken_images == [], f"images that did not load: {broken_images}"
-        # Alt text describes the figure; a file name is what Sphinx falls back to when none was written.
-        bad_alt = page.evaluate(
-            "Array.from(document.querySelectorAll('article img, main img')).map(i => i.getAttribute('alt') || '')"
-            ".filter(a => a.trim() === '' || /\\.(png|svg|jpe?g)$/.test(a))"
-        )
-        assert bad_alt == [], f"figures without alt text: {bad_alt}"
-        links = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
-        missing = []
-        for href in links:
-            url = urlparse(href)
-            if url.scheme == "file":
-                target = Path(unquote(url.path))
-                if not target.exists():
-                    missing.append(href)
-        assert missing == [], f"internal links to missing files: {sorted(set(missing))}"
-    finally:
-        context.close()
+@pytest.mark.parametrize("page_path", PAGES, ids=page_id)
+def test_page_works_offline(measured, page_path):
+    m = measured(page_path)
+    assert m["outside"] == [], f"requests outside the site: {m['outside']}"
+    assert m["errors"] == [], f"console errors: {m['errors']}"
+    if m["has_math"]:
+        math = m["math"]
+        assert math["typeset"] > 0 and math["untypeset"] == 0, (
+            f"{math['untypeset']} math elements left untypeset ({math['typeset']} typeset)")
+        assert math["errors"] == 0 and math["raw_tex"] == 0, f"MathJax errors or raw TeX left: {math}"
+    assert m["broken_images"] == [], f"images that did not load: {m['broken_images']}"
+    # Alt text describes the figure; a file name is what Sphinx falls back to when none was written.
+    assert m["bad_alt"] == [], f"figures without alt text: {m['bad_alt']}"
+    missing = []
+    for href in m["links"]:
+        url = urlparse(href)
+        if url.scheme == "file" and not Path(unquote(url.path)).exists():
+            missing.append(href)
+    assert missing == [], f"internal links to missing files: {sorted(set(missing))}"
 
 
 def test_chapter_math_is_typeset_and_screenshots_are_taken(browser, site):
@@ -101,8 +79,8 @@ def test_chapter_math_is_typeset_and_screenshots_are_taken(browser, site):
     page, context, outside, _, has_math = open_offline(browser, chapter)
     try:
         assert has_math and outside == []
-        # Display equations are numbered, and the equations really are SVG drawn by MathJax.
-        assert page.evaluate("document.querySelectorAll('mjx-container[display=\"true\"] svg').length") >= 5
+        # Display equations are numbered, and the equations really are typeset by MathJax (CommonHTML).
+        assert page.evaluate("document.querySelectorAll('mjx-container[display=\"true\"][jax=\"CHTML\"]').length") >= 5
         page.screenshot(path=str(SCREENSHOTS / "chapter.png"), full_page=False)
     finally:
         context.close()
@@ -139,3 +117,18 @@ def test_every_chapter_starts_with_the_install_cell(site):
         first = "".join(cells[0]["source"])
         assert "%pip install" in first and "importlib.util.find_spec(\"dlnotes\")" in first, source.name
         assert cells[0]["metadata"].get("tags") == ["remove-cell"], source.name
+
+
+def test_search_works_offline(browser, site):
+    """The search box sends the reader to search.html, which loads the index itself (no page carries it)."""
+    assert "searchindex.js" not in (site / "notebooks" / "elbo.html").read_text(encoding="utf-8")
+    context = browser.new_context()
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+    page = context.new_page()
+    try:
+        page.goto((site / "search.html").as_uri() + "?q=attention", wait_until="load")
+        page.wait_for_function("document.querySelectorAll('#search-results li').length > 0", timeout=20_000)
+        titles = page.evaluate("Array.from(document.querySelectorAll('#search-results li a')).map(a => a.textContent)")
+        assert any("attention" in t.lower() for t in titles), titles
+    finally:
+        context.close()
