@@ -116,7 +116,7 @@ _PRINT_CSS = r"""
   div.highlight, .cell_output, .output { overflow: visible !important; max-height: none !important; }
   img { max-width: 100% !important; height: auto !important; break-inside: avoid; }
   figure, .cell_output img { break-inside: avoid; }
-  div.math-wrapper, div.math { overflow: visible !important; }
+  div.math-wrapper, div.math, mjx-container { overflow: visible !important; box-shadow: none !important; }
   .dlnotes-print-document { break-before: page; }
   .dlnotes-print-front h1 { break-before: avoid; font-size: 2.2rem; margin-top: 30%; }
   .dlnotes-print-front { break-after: page; }
@@ -139,18 +139,17 @@ _FIT_AND_MEASURE = r"""
   const contentWidth = el => { const s = getComputedStyle(el);
     return el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight); };
   let scaled = 0;
+  // The typeset formula: CommonHTML's <mjx-math>, or an SVG if the site uses that output.
+  const formula = box => box.querySelector('mjx-container mjx-math, mjx-container svg');
   for (const box of document.querySelectorAll('div.math')) {
-    const svg = box.querySelector('mjx-container svg');
-    if (!svg) continue;
+    const math = formula(box);
+    if (!math) continue;
     const number = box.querySelector('.eqno');
     const room = contentWidth(box) - (number ? number.getBoundingClientRect().width + 8 : 0);
-    const width = svg.getBoundingClientRect().width;
+    const width = math.getBoundingClientRect().width;
     if (width > room && room > 0) {
-      // The SVG keeps its aspect ratio through its viewBox.
-      const height = svg.getBoundingClientRect().height * room / width;
-      svg.style.width = room + 'px';
-      svg.style.height = height + 'px';
-      svg.style.verticalAlign = 'middle';
+      // zoom changes the layout box too, so nothing is left overlapping
+      box.querySelector('mjx-container').style.zoom = (0.98 * room / width).toFixed(4);
       scaled += 1;
     }
   }
@@ -158,9 +157,9 @@ _FIT_AND_MEASURE = r"""
       && p.scrollWidth > p.clientWidth + 1).map(p => p.textContent.slice(0, 80));
   const clippedMath = [];
   for (const box of document.querySelectorAll('div.math')) {
-    const svg = box.querySelector('mjx-container svg');
-    if (!svg) continue;
-    const b = box.getBoundingClientRect(), s = svg.getBoundingClientRect();
+    const math = formula(box);
+    if (!math) continue;
+    const b = box.getBoundingClientRect(), s = math.getBoundingClientRect();
     const number = box.querySelector('.eqno');
     const overlap = number ? (number.getBoundingClientRect().left < s.right - 1
                               && number.getBoundingClientRect().right > s.left + 1
