@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from dlnotes._display import describe_expected, describe_tolerance
 from dlnotes.runtime import seed_offset
 
 __all__ = ["ABOUT_THIS_DRAW", "CheckFailed", "Checked", "check", "check_bound", "PASS_MARK", "SEPARATOR"]
@@ -39,8 +40,6 @@ PASS_MARK = "✔ check"
 #: Between the claim's name and its value on the check line.
 SEPARATOR = " — "
 
-_MAX_SHOWN = 32  # elements of a literal expected value shown in full on the check line
-_MAX_TEXT = 400  # characters of a non-numeric expected value shown on the check line
 
 
 class CheckFailed(AssertionError):
@@ -137,74 +136,6 @@ def _to_array(x: Any) -> np.ndarray | None:
         if arr.dtype.kind in "biufc":
             return arr
     return None
-
-
-def _fmt_number(x: Any, grouped: bool = True) -> str:
-    """A number as the text states it; ``grouped`` puts thousands separators in (2,362,368).
-
-    Inside a tuple, list or dict the separators are left out, where a comma
-    already separates the values: (2304, 768), not (2,304, 768).
-    """
-    comma = "," if grouped else ""
-    if isinstance(x, (bool, np.bool_)):
-        return str(bool(x))
-    if isinstance(x, (Integral, np.integer)):
-        return f"{int(x):{comma}}"
-    if isinstance(x, complex) or isinstance(x, np.complexfloating):
-        return f"{complex(x):.10g}"
-    return f"{float(x):{comma}.10g}"
-
-
-def _show(x: Any, grouped: bool = True) -> str:
-    """A literal stated value as a reader writes it: tuples in parentheses, lists in
-    brackets, dicts as ``{key: value}``, a number on its own with thousands separators."""
-    if isinstance(x, (torch.Tensor, np.ndarray)):
-        arr = _to_array(x)
-        if arr is not None and arr.ndim == 0:
-            return _fmt_number(arr.item(), grouped)
-        return f"a reference of shape {tuple(x.shape)}"
-    if isinstance(x, (str, bytes)):
-        return repr(str(x)) if isinstance(x, str) else repr(bytes(x))  # np.str_ shows as a plain string
-    if isinstance(x, (bool, np.bool_, Integral, np.integer, Real, complex, np.number)):
-        return _fmt_number(x, grouped)
-    if isinstance(x, Mapping):
-        return "{" + ", ".join(f"{_show(k, False)}: {_show(v, False)}" for k, v in x.items()) + "}"
-    if isinstance(x, tuple):
-        inner = [_show(v, False) for v in x]
-        return "(" + inner[0] + ",)" if len(inner) == 1 else "(" + ", ".join(inner) + ")"
-    if isinstance(x, Sequence) and not isinstance(x, (str, bytes)):
-        items = list(x)
-        if len(items) > _MAX_SHOWN:
-            # the first values and the last, and how many there are
-            return ("[" + ", ".join(_show(v, False) for v in items[:4]) + f", …, {_show(items[-1], False)}] "
-                    f"({len(items)} values)")
-        return "[" + ", ".join(_show(v, False) for v in items) + "]"
-    return repr(x)
-
-
-def _describe_expected(expected: Any, arr: np.ndarray | None) -> str:
-    """How the stated value is shown on the check line (device-independent)."""
-    if isinstance(expected, (torch.Tensor, np.ndarray)) and arr is not None and arr.ndim > 0:
-        # A computed reference: its last digits may differ between machines,
-        # so only its shape is shown.
-        return f"matches the reference of shape {tuple(arr.shape)}"
-    if arr is not None and arr.ndim == 0:
-        return _fmt_number(arr.item())
-    if arr is not None and arr.size > _MAX_SHOWN and arr.ndim > 1:
-        return f"values of shape {tuple(arr.shape)}"
-    text = _show(expected)
-    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT - 3] + "..."
-
-
-def _describe_tolerance(rtol: float, atol: float, exact: bool) -> str:
-    if exact or (rtol == 0 and atol == 0):
-        return "exact"
-    parts = []
-    if atol:
-        parts.append(f"atol {atol:.1g}")
-    if rtol:
-        parts.append(f"rtol {rtol:.1g}")
-    return ", ".join(parts)
 
 
 def _fail(name: str, reason: str, actual: Any, expected: Any) -> CheckFailed:
@@ -374,12 +305,12 @@ def check(name: str, actual: Any, expected: Any, *, rtol: float = 0.0, atol: flo
     """
     _validate_name(name)
     rtol, atol = _validate_tolerances(rtol, atol)
-    shown = _describe_expected(expected, _to_array(expected))
+    shown = describe_expected(expected, _to_array(expected))
     skipped = _draw_skipped(name, shown, about_this_draw)
     if skipped is not None:
         return skipped
     worst, exact = _compare(name, actual, expected, rtol, atol, "")
-    tolerance = _describe_tolerance(rtol, atol, exact) + (f"; {ABOUT_THIS_DRAW}" if about_this_draw else "")
+    tolerance = describe_tolerance(rtol, atol, exact) + (f"; {ABOUT_THIS_DRAW}" if about_this_draw else "")
     return _passed(Checked(name=name.strip(), expected=shown, tolerance=tolerance, worst_error=worst))
 
 
