@@ -3,6 +3,7 @@
 #   make test        unit tests, pairing check, nbval on every notebook, reproducibility with the
 #                    network blocked, book build, browser test
 #   make notebooks   rebuild notebooks/*.ipynb from notebooks/*.md (executes changed code)
+#   make lab         open the chapters in JupyterLab (a chapter's .md opens as a notebook)
 # Both `book` and `test` create or refresh the virtual environment and assets first.
 
 PYTHON  ?= python3
@@ -13,7 +14,7 @@ ASSETS  := _vendor/site/mathjax/tex-svg-full.js
 JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: all venv assets book notebooks notebooks-force test test-unit test-notebooks test-repro test-book test-site test-gpu \
+.PHONY: all venv assets book notebooks notebooks-force lab book-student test-latest test test-unit test-notebooks test-repro test-book test-site test-gpu \
         benchmark browser clean
 
 all: book
@@ -44,6 +45,17 @@ notebooks: venv
 
 notebooks-force: venv
 	$(PY) -m tools.notebooks sync --force
+
+# JupyterLab in the project's environment, with jupytext: a chapter's .md opens
+# as a notebook (double-click; the settings override below makes that the
+# default viewer) and saving writes both the .md and the .ipynb (jupytext.toml).
+# After editing, `make notebooks` re-executes what changed and normalises the .ipynb.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+lab: venv
+	@mkdir -p $(dir $(LAB_SETTINGS))
+	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) --ServerApp.preferred_dir=$(CURDIR)/notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # ----------------------------------------------------------------------------- book
 BUILD_BOOK := $(VENV)/bin/jupyter-book build . -W -n --keep-going
