@@ -1,7 +1,9 @@
 # dlnotes: build the book and run every check.  See README.md.
 #   make book        build the HTML site (warnings are errors)
 #   make test        unit tests, pairing check, nbval on every notebook, reproducibility with the
-#                    network blocked, book build, browser test
+#                    network blocked, book build, student edition, browser test
+#   make book-student  the student edition (no worked solutions) into _build/student/_build/html
+#   make test-latest   unit tests and nbval with the newest releases instead of the pins (not in `make test`)
 #   make notebooks   rebuild notebooks/*.ipynb from notebooks/*.md (executes changed code)
 #   make lab         open the chapters in JupyterLab (a chapter's .md opens as a notebook)
 # Both `book` and `test` create or refresh the virtual environment and assets first.
@@ -14,7 +16,7 @@ ASSETS  := _vendor/site/mathjax/tex-svg-full.js
 JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: all venv assets book notebooks notebooks-force lab book-student test-latest test test-unit test-notebooks test-repro test-book test-site test-gpu \
+.PHONY: all venv assets book notebooks notebooks-force lab book-student test-latest test test-unit test-notebooks test-repro test-book test-student test-site test-gpu \
         benchmark browser clean
 
 all: book
@@ -68,6 +70,17 @@ book: venv assets
 	$(BUILD_BOOK)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
+# The student edition: the same pages without the exercises' worked solutions
+# (tools/sphinx_edition.py); the answer-checker cells stay.  It reads the same
+# execution cache as `make book`, so it executes nothing `make book` has run.
+STUDENT := _build/student
+book-student: venv assets
+	$(PY) -m tools.notebooks guard-cache _build
+	$(PY) -m tools.notebooks guard-cache $(STUDENT)/_build
+	$(PY) -m tools.notebooks prefill-cache _build
+	DLNOTES_EDITION=student $(BUILD_BOOK) --path-output $(STUDENT)
+	@echo "The student edition is at file://$(CURDIR)/$(STUDENT)/_build/html/index.html"
+
 # Within `make test`, nbval and test-repro have just executed every notebook
 # twice and found the stored outputs equal to both runs; the build takes those
 # verified outputs instead of executing a third time.
@@ -77,11 +90,11 @@ test-book: venv assets
 	$(BUILD_BOOK)
 
 # ----------------------------------------------------------------------------- tests
-test: test-unit test-notebooks test-repro test-book test-site
+test: test-unit test-notebooks test-repro test-book test-student test-site
 	@echo "make test: every check passed"
 
 test-unit: venv assets
-	$(PY) -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility
+	$(PY) -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility --ignore=tests/student
 
 test-notebooks: venv
 	OMP_NUM_THREADS=1 $(PY) -m pytest notebooks -q $(NBVAL) -n $(JOBS) --dist loadfile
@@ -92,6 +105,11 @@ test-notebooks: venv
 NETNS := $(shell unshare -n true 2>/dev/null && echo "unshare -n")
 test-repro: venv
 	$(NETNS) env OMP_NUM_THREADS=2 $(PY) -m pytest tests/reproducibility -q -n $(JOBS)
+
+# After test-book: builds the student edition from the same cache and compares
+# it with the full site (no solutions, checkers kept, stamps on every chapter).
+test-student: venv assets
+	$(PY) -m pytest tests/student -q
 
 test-site: venv browser
 	$(PY) -m pytest tests/site -q
@@ -106,8 +124,31 @@ test-gpu:
 	$(VENV_GPU)/bin/python -m pip install --quiet -r $(VENV_GPU)/requirements-without-torch.txt
 	$(VENV_GPU)/bin/python -m pip install --quiet --no-deps -e .
 	$(VENV_GPU)/bin/python -c "import torch; assert torch.cuda.is_available(), 'CUDA is not available'; print(torch.cuda.get_device_name())"
-	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility
+	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility --ignore=tests/student
 	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest notebooks -q $(NBVAL)
+
+# The compatibility window (not part of `make test`): a separate venv with the
+# newest numpy, matplotlib, SymPy, Jupyter stack (jupyterlab, jupytext, ipykernel,
+# nbval) and the newest CPU build of torch instead of the pins, then the unit
+# tests and nbval on every notebook.  The CPU build comes from PyTorch's CPU index
+# (plain `pip install torch` pulls a CUDA build of several GB).  Where that index
+# is not reachable, name another source, e.g. the local CPU wheel:
+#   make test-latest TORCH_LATEST_INDEX= TORCH_LATEST=torch==2.13.0
+VENV_LATEST        := .venv-latest
+TORCH_LATEST       ?= torch
+TORCH_LATEST_INDEX ?= https://download.pytorch.org/whl/cpu
+LATEST_UNPINNED    := torch|numpy|matplotlib|sympy|jupyterlab|jupytext|ipykernel|nbval|pytest
+test-latest: assets
+	@test -x $(VENV_LATEST)/bin/python || $(PYTHON) -m venv $(VENV_LATEST)
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade $(if $(TORCH_LATEST_INDEX),--index-url $(TORCH_LATEST_INDEX)) "$(TORCH_LATEST)"
+	grep -v -E '^($(LATEST_UNPINNED))([=<>~ ]|$$)' requirements.txt > $(VENV_LATEST)/requirements-pinned-rest.txt
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade numpy matplotlib sympy jupyterlab jupytext ipykernel \
+	  jupyter_client nbclient nbformat nbval pytest -r $(VENV_LATEST)/requirements-pinned-rest.txt
+	$(VENV_LATEST)/bin/python -m pip install --quiet --no-deps -e .
+	$(VENV_LATEST)/bin/python -m dlnotes.doctor --no-smoke || test $$? -eq 3
+	$(VENV_LATEST)/bin/python -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility --ignore=tests/student
+	OMP_NUM_THREADS=1 $(VENV_LATEST)/bin/python -m pytest notebooks -q $(NBVAL) -n $(JOBS) --dist loadfile
 
 # A Chromium for the browser test: use one that is installed, else Debian's package.
 browser:

@@ -25,7 +25,7 @@ def run_actionlint(directory: Path = ROOT) -> subprocess.CompletedProcess:
 def test_workflows_pass_actionlint():
     result = run_actionlint()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"workflows": 3, "problems": 0}
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"workflows": 4, "problems": 0}
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path):
@@ -72,3 +72,11 @@ def test_workflows_ask_for_minimal_permissions():
         text = workflow.read_text()
         assert "permissions:" in text, f"{workflow.name} leaves permissions at the default"
         assert "write-all" not in text and "secrets." not in text
+
+
+def test_compatibility_window_runs_weekly_on_the_newest_cpu_torch():
+    text = (WORKFLOWS / "latest.yml").read_text()
+    assert "schedule:" in text and "cron:" in text and "make test-latest" in text
+    assert "download.pytorch.org/whl/cpu" in text
+    makefile = (ROOT / "Makefile").read_text()
+    assert "\ntest-latest:" in makefile and "test-latest" not in makefile.split("\ntest:")[1].splitlines()[0]
