@@ -42,22 +42,33 @@ def test_chapters_are_mapped_to_the_packages_their_code_uses():
     assert "sympy" in chapters["vanishing_gradients"] and "sympy" not in chapters["multihead_parameters"]
 
 
-def test_same_environment_passes_with_exit_status_0(tmp_path):
-    result = run_doctor(tmp_path, {"versions": doctor.installed_versions()})
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("✔") >= 4 + len(doctor.PACKAGES) and "✘" not in result.stdout
+def fake_record(monkeypatch, versions: dict) -> None:
+    monkeypatch.setattr(doctor, "verified_record", lambda: ({"versions": versions}, "a faked record"))
 
 
-def test_a_mismatched_environment_names_the_packages_and_chapters(tmp_path):
-    faked = dict(doctor.installed_versions(), numpy="1.26.4", sympy="1.12")
-    result = run_doctor(tmp_path, {"versions": faked}, "--no-smoke")
-    assert result.returncode == 3, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
+def test_same_environment_passes_with_exit_status_0(monkeypatch, capsys):
+    fake_record(monkeypatch, doctor.installed_versions())
+    assert doctor.main([]) == 0
+    out = capsys.readouterr().out
+    assert out.count("✔") >= 4 + len(doctor.PACKAGES) and "✘" not in out
+
+
+def test_a_mismatched_environment_names_the_packages_and_chapters(monkeypatch, capsys):
+    fake_record(monkeypatch, dict(doctor.installed_versions(), numpy="1.26.4", sympy="1.12"))
+    assert doctor.main(["--no-smoke"]) == 3
+    lines = capsys.readouterr().out.splitlines()
     numpy_line = next(line for line in lines if line.strip().startswith("numpy"))
     sympy_line = next(line for line in lines if line.strip().startswith("sympy"))
     assert "✘ newer than verified" in numpy_line and "every chapter" in numpy_line
     assert "vanishing_gradients" in sympy_line and "multihead_parameters" not in sympy_line
-    assert "2 package version(s) differ" in result.stdout and "Traceback" not in result.stderr
+    assert any("2 package version(s) differ" in line for line in lines)
+
+
+def test_the_override_file_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "verified.json"
+    path.write_text(json.dumps({"versions": {"numpy": "1.26.4"}}))
+    monkeypatch.setenv("DLNOTES_DOCTOR_VERIFIED", str(path))
+    assert doctor.verified_record() == ({"versions": {"numpy": "1.26.4"}}, str(path))
 
 
 def test_a_broken_torch_gives_a_message_and_status_2(tmp_path):
@@ -101,6 +112,19 @@ def test_the_package_ships_the_verified_versions_of_the_stamps():
     assert '"_verified.json"' in (ROOT / "pyproject.toml").read_text()
 
 
-def test_bad_arguments_are_refused_without_a_traceback(tmp_path):
-    result = run_doctor(tmp_path, None, "--frobnicate")
-    assert result.returncode == 2 and "usage: python -m dlnotes.doctor" in result.stdout and not result.stderr
+def test_bad_arguments_are_refused_without_a_traceback(capsys):
+    assert doctor.main(["--frobnicate"]) == 2
+    assert "usage: python -m dlnotes.doctor" in capsys.readouterr().out
+
+
+def test_the_install_cell_template_calls_the_doctor_after_installing(tmp_path):
+    from tools.install_cell import DOCTOR_CALL, refresh_install_cell, repository_url
+
+    chapter = tmp_path / "multihead_parameters.md"
+    original = (ROOT / "notebooks" / chapter.name).read_text()
+    chapter.write_text(original)
+    assert refresh_install_cell(chapter, repository_url(ROOT / "_config.yml"))
+    assert not refresh_install_cell(chapter, repository_url(ROOT / "_config.yml"))  # idempotent
+    added = [line for line in chapter.read_text().splitlines() if line not in original.splitlines()]
+    assert added == [f"    {DOCTOR_CALL}"]  # inside the `if`: silent wherever dlnotes is already installed
+    assert DOCTOR_CALL.split("  #")[0].endswith("report(brief=True)")
