@@ -109,7 +109,8 @@ def summarise_stamps(stamps: dict) -> dict:
             versions[name] = seen.most_common(1)[0][0]
     dates = sorted(entry.get("outputs_date", "") for entry in entries)
     devices = sorted({entry.get("device", "") for entry in entries} - {""})
-    about = f"{len(entries)} notebooks, outputs of {dates[0]} to {dates[-1]}, on {', '.join(devices)}" if entries else ""
+    span = dates[0] if dates and dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}" if dates else ""
+    about = f"{len(entries)} notebooks, outputs of {span}, on {', '.join(devices)}" if entries else ""
     return {"versions": versions, "chapters": {}, "book_draw": stamps.get("book_draw"), "about": about}
 
 
