@@ -336,7 +336,15 @@ def report(*, smoke: bool = True, brief: bool = False, out=print) -> int:
         return 2
     if smoke:
         status = smoke_check(record.get("book_draw"), out=out)
-    if status == 0 and differing:
+        if status == 2:
+            pins = " ".join(f'"{n}=={verified[n].split("+")[0]}"' for n in REQUIRED if verified.get(n)) or "torch numpy"
+            out(f"{BAD} torch (or dlnotes) is installed but cannot be imported: reinstall it, for example "
+                f"pip install --force-reinstall {pins}, then run the doctor again")
+            return 2
+    if missing:
+        out(f"{BAD} not installed: {', '.join(missing)} (the chapters listed need it)")
+        status = 2
+    elif status == 0 and differing:
         status = 3
     if differing:
         out(f"{differing} package version(s) differ from the verified ones: a result that differs from the book "

@@ -128,3 +128,14 @@ def test_the_install_cell_template_calls_the_doctor_after_installing(tmp_path):
     added = [line for line in chapter.read_text().splitlines() if line not in original.splitlines()]
     assert added == [f"    {DOCTOR_CALL}"]  # inside the `if`: silent wherever dlnotes is already installed
     assert DOCTOR_CALL.split("  #")[0].endswith("report(brief=True)")
+
+
+def test_a_missing_optional_package_names_its_chapters(monkeypatch, capsys):
+    fake_record(monkeypatch, doctor.installed_versions())
+    real = doctor.installed_versions()
+    monkeypatch.setattr(doctor, "installed_versions", lambda: dict(real, sympy=None))
+    assert doctor.report(smoke=False) == 2
+    out = capsys.readouterr().out
+    sympy_line = next(line for line in out.splitlines() if line.strip().startswith("sympy"))
+    assert 'missing: pip install "sympy==' in sympy_line and "vanishing_gradients" in sympy_line
+    assert "not installed: sympy" in out
