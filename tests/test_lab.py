@@ -92,7 +92,7 @@ def run_cell(lab: Lab, kernel_id: str, code: str) -> str:
     import websocket
 
     ws = websocket.create_connection(
-        f"ws://127.0.0.1:{lab.port}/api/kernels/{kernel_id}/channels?token={lab.token}", timeout=REQUEST_TIMEOUT_S)
+        f"ws://127.0.0.1:{lab.port}/api/kernels/{kernel_id}/channels?token={lab.token}", timeout=CELL_DEADLINE_S)
     try:
         msg_id = uuid.uuid4().hex
         ws.send(json.dumps({
