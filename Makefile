@@ -1,10 +1,13 @@
 # dlnotes: build the book and run every check.  See README.md.
 #   make book        build the HTML site (warnings are errors)
-#   make test        unit tests, audits (check lint, device lint, number audit), every notebook
-#                    under 2 seed offsets, pairing check, nbval on every notebook, reproducibility
-#                    with the network blocked, book build, browser test
+#   make test        unit tests, audits (check lint, device lint, number audit), pairing check,
+#                    nbval on every notebook, reproducibility with the network blocked and the seed
+#                    run at 2 offsets, book and PDF builds, student edition, browser test
 #   make test-seeds  every notebook under seed offsets 1-5; make test-faults: fault injection
+#   make book-student  the student edition (no worked solutions) into _build/student/_build/html
+#   make test-latest   unit tests and nbval with the newest releases instead of the pins (not in `make test`)
 #   make notebooks   rebuild notebooks/*.ipynb from notebooks/*.md (executes changed code)
+#   make lab         open the chapters in JupyterLab (a chapter's .md opens as a notebook)
 # Both `book` and `test` create or refresh the virtual environment and assets first.
 
 PYTHON  ?= python3
@@ -15,8 +18,9 @@ ASSETS  := _vendor/site/mathjax/startup.js
 JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
-.PHONY: all venv assets book pdf notebooks notebooks-force test test-unit test-notebooks test-repro test-book test-pdf \
-        test-site test-links test-gpu test-audit test-seeds test-seeds-quick test-faults benchmark browser clean
+.PHONY: all venv assets book pdf notebooks notebooks-force lab book-student test-latest test test-unit test-notebooks \
+        test-repro test-book test-pdf test-student test-site test-links test-gpu test-audit test-seeds test-seeds-quick \
+        test-faults benchmark browser clean
 
 all: book
 
@@ -48,6 +52,17 @@ notebooks: venv
 notebooks-force: venv
 	$(PY) -m tools.notebooks sync --force
 
+# JupyterLab in the project's environment, with jupytext: a chapter's .md opens
+# as a notebook (double-click; the settings override below makes that the
+# default viewer) and saving writes both the .md and the .ipynb (jupytext.toml).
+# After editing, `make notebooks` re-executes what changed and normalises the .ipynb.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+lab: venv
+	@mkdir -p $(dir $(LAB_SETTINGS))
+	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) --ServerApp.preferred_dir=$(CURDIR)/notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
+
 # ----------------------------------------------------------------------------- book
 BUILD_BOOK := $(VENV)/bin/jupyter-book build . -W -n --keep-going
 # The PDF edition: a single-page build from the same execution cache, printed by
@@ -70,6 +85,17 @@ pdf: venv assets browser
 	$(PY) -m tools.notebooks prefill-cache _build
 	$(BUILD_PDF)
 
+# The student edition: the same pages without the exercises' worked solutions
+# (tools/sphinx_edition.py); the answer-checker cells stay.  It reads the same
+# execution cache as `make book`, so it executes nothing `make book` has run.
+STUDENT := _build/student
+book-student: venv assets
+	$(PY) -m tools.notebooks guard-cache _build
+	$(PY) -m tools.notebooks guard-cache $(STUDENT)/_build
+	$(PY) -m tools.notebooks prefill-cache _build
+	DLNOTES_EDITION=student $(BUILD_BOOK) --path-output $(STUDENT)
+	@echo "The student edition is at file://$(CURDIR)/$(STUDENT)/_build/html/index.html"
+
 # Within `make test`, nbval and test-repro have just executed every notebook
 # twice and found the stored outputs equal to both runs; the build takes those
 # verified outputs instead of executing a third time.
@@ -83,11 +109,11 @@ test-pdf: test-book
 	$(PY) -m pytest tests/pdf -q
 
 # ----------------------------------------------------------------------------- tests
-test: test-unit test-audit test-notebooks test-repro test-book test-pdf test-site
+test: test-unit test-audit test-notebooks test-repro test-book test-pdf test-student test-site
 	@echo "make test: every check passed"
 
 test-unit: venv assets
-	$(PY) -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility --ignore=tests/pdf
+	$(PY) -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility --ignore=tests/pdf --ignore=tests/student
 
 test-notebooks: venv
 	OMP_NUM_THREADS=1 $(PY) -m pytest notebooks -q $(NBVAL) -n $(JOBS) --dist loadfile
@@ -128,6 +154,11 @@ test-repro: venv
 	  $(PY) -m tools.audit_seeds --offsets 0,1,2 --compare-stored -j $(JOBS)
 	$(NETNS) $(PY) -m pytest tests/reproducibility -q
 
+# After test-book: builds the student edition from the same cache and compares
+# it with the full site (no solutions, checkers kept, stamps on every chapter).
+test-student: venv assets
+	$(PY) -m pytest tests/student -q
+
 # The built site in headless Chromium: offline, axe-core in light and dark mode, 390 px layout,
 # bytes per chapter page, and the lychee link check (test-links runs that one alone).
 test-site: venv browser
@@ -146,8 +177,33 @@ test-gpu:
 	$(VENV_GPU)/bin/python -m pip install --quiet -r $(VENV_GPU)/requirements-without-torch.txt
 	$(VENV_GPU)/bin/python -m pip install --quiet --no-deps -e .
 	$(VENV_GPU)/bin/python -c "import torch; assert torch.cuda.is_available(), 'CUDA is not available'; print(torch.cuda.get_device_name())"
-	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility --ignore=tests/pdf
+	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility \
+	  --ignore=tests/pdf --ignore=tests/student
 	DLNOTES_REQUIRE_GPU=1 $(VENV_GPU)/bin/python -m pytest notebooks -q $(NBVAL)
+
+# The compatibility window (not part of `make test`): a separate venv with the
+# newest numpy, matplotlib, SymPy, Jupyter stack (jupyterlab, jupytext, ipykernel,
+# nbval) and the newest CPU build of torch instead of the pins, then the unit
+# tests and nbval on every notebook.  The CPU build comes from PyTorch's CPU index
+# (plain `pip install torch` pulls a CUDA build of several GB).  Where that index
+# is not reachable, name another source, e.g. the local CPU wheel:
+#   make test-latest TORCH_LATEST_INDEX= TORCH_LATEST=torch==2.13.0
+VENV_LATEST        := .venv-latest
+TORCH_LATEST       ?= torch
+TORCH_LATEST_INDEX ?= https://download.pytorch.org/whl/cpu
+LATEST_UNPINNED    := torch|numpy|matplotlib|sympy|jupyterlab|jupytext|ipykernel|nbval|pytest
+test-latest: assets
+	@test -x $(VENV_LATEST)/bin/python || $(PYTHON) -m venv $(VENV_LATEST)
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade $(if $(TORCH_LATEST_INDEX),--index-url $(TORCH_LATEST_INDEX)) "$(TORCH_LATEST)"
+	grep -v -E '^($(LATEST_UNPINNED))([=<>~ ]|$$)' requirements.txt > $(VENV_LATEST)/requirements-pinned-rest.txt
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade numpy matplotlib sympy jupyterlab jupytext ipykernel \
+	  jupyter_client nbclient nbformat nbval pytest -r $(VENV_LATEST)/requirements-pinned-rest.txt
+	$(VENV_LATEST)/bin/python -m pip install --quiet --no-deps -e .
+	$(VENV_LATEST)/bin/python -m dlnotes.doctor --no-smoke || test $$? -eq 3
+	$(VENV_LATEST)/bin/python -m pytest tests -q --ignore=tests/site --ignore=tests/reproducibility --ignore=tests/pdf \
+	  --ignore=tests/student
+	OMP_NUM_THREADS=1 $(VENV_LATEST)/bin/python -m pytest notebooks -q $(NBVAL) -n $(JOBS) --dist loadfile
 
 # A Chromium for the browser test: use one that is installed, else Debian's package.
 browser:

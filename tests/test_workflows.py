@@ -72,3 +72,11 @@ def test_workflows_ask_for_minimal_permissions():
         text = workflow.read_text()
         assert "permissions:" in text, f"{workflow.name} leaves permissions at the default"
         assert "write-all" not in text and "secrets." not in text
+
+
+def test_compatibility_window_runs_weekly_on_the_newest_cpu_torch():
+    text = (WORKFLOWS / "latest.yml").read_text()
+    assert "schedule:" in text and "cron:" in text and "make test-latest" in text
+    assert "download.pytorch.org/whl/cpu" in text
+    makefile = (ROOT / "Makefile").read_text()
+    assert "\ntest-latest:" in makefile and "test-latest" not in makefile.split("\ntest:")[1].splitlines()[0]

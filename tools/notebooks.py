@@ -8,6 +8,9 @@ module rebuilds each ``.ipynb`` from its ``.md``:
 * code change (or a missing/unexecuted notebook, or ``--force``): the notebook
   is executed top to bottom in a fresh kernel and its outputs stored.
 
+Each execution is stamped in ``notebooks/verified-on.json`` (``tools/stamp.py``):
+versions, commit, device and date live there, beside the notebooks.
+
 The written ``.ipynb`` carries no timestamps, no kernel version strings and
 execution counts 1, 2, 3, ... so that re-running it changes nothing unless an
 output changed.
@@ -175,6 +178,9 @@ def sync_one(md: Path, ipynb: Path, *, force: bool = False) -> str:
     else:
         _execute(new, md.parent)
         action = "executed"
+        from tools.stamp import record_execution  # where and with what the outputs were produced
+
+        record_execution(ipynb)
     _normalise(new)
     text = nbformat.writes(new) + "\n"
     if ipynb.exists() and ipynb.read_text(encoding="utf-8") == text:
