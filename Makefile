@@ -1,7 +1,9 @@
 # dlnotes: build the book and run every check.  See README.md.
 #   make book        build the HTML site (warnings are errors)
-#   make test        unit tests, pairing check, nbval on every notebook, reproducibility with the
-#                    network blocked, book build, browser test
+#   make test        unit tests, audits (check lint, device lint, number audit), every notebook
+#                    under 2 seed offsets, pairing check, nbval on every notebook, reproducibility
+#                    with the network blocked, book build, browser test
+#   make test-seeds  every notebook under seed offsets 1-5; make test-faults: fault injection
 #   make notebooks   rebuild notebooks/*.ipynb from notebooks/*.md (executes changed code)
 # Both `book` and `test` create or refresh the virtual environment and assets first.
 
@@ -14,7 +16,7 @@ JOBS    ?= 2
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 .PHONY: all venv assets book notebooks notebooks-force test test-unit test-notebooks test-repro test-book test-site test-gpu \
-        benchmark browser clean
+        test-audit test-seeds test-seeds-quick test-faults benchmark browser clean
 
 all: book
 
@@ -65,7 +67,7 @@ test-book: venv assets
 	$(BUILD_BOOK)
 
 # ----------------------------------------------------------------------------- tests
-test: test-unit test-notebooks test-repro test-book test-site
+test: test-unit test-audit test-notebooks test-repro test-book test-site
 	@echo "make test: every check passed"
 
 test-unit: venv assets
@@ -74,12 +76,41 @@ test-unit: venv assets
 test-notebooks: venv
 	OMP_NUM_THREADS=1 $(PY) -m pytest notebooks -q $(NBVAL) -n $(JOBS) --dist loadfile
 
-# Every notebook once more, with 2 threads and the network blocked, compared
-# with the stored outputs byte for byte.  In an empty network namespace when the
-# machine allows one (root), always with a socket guard inside the kernel.
+# The static audits of the chapters (seconds): every check can fail, no random
+# draw on the compute device, every number in the text backed by a check.  All
+# three report before the target fails.
+test-audit: venv
+	@status=0; \
+	$(PY) -m tools.lint_checks || status=1; \
+	$(PY) -m tools.lint_device || status=1; \
+	$(PY) -m tools.audit_numbers || status=1; \
+	exit $$status
+
+# Every check under other random draws (stored outputs are not compared).
+# `make test` runs 2 offsets; `make test-seeds` runs 5.
+SEED_OFFSETS ?= 1-5
+test-seeds-quick: venv
+	$(PY) -m tools.audit_seeds --offsets 1,2 -j $(JOBS)
+
+test-seeds: venv
+	$(PY) -m tools.audit_seeds --offsets $(SEED_OFFSETS) -j $(JOBS) --json bench/seeds.json
+
+# A fault of one part in a million (an integer off by one, a boolean negated) in
+# each dlnotes function the chapters call must make some check fail; the kill
+# rate per function goes to bench/report.json.  Slow: run weekly by CI.
+test-faults: venv
+	$(PY) -m tools.faults -j $(JOBS) --report bench/report.json
+
+# Every notebook once more, with 2 threads and the network blocked: at seed
+# offset 0 its text outputs must equal the stored ones byte for byte, at offsets
+# 1 and 2 every check must pass (the seed run of `make test`).  One kernel per
+# worker serves all three runs.  In an empty network namespace when the machine
+# allows one (root), always with a socket guard inside the kernel.
 NETNS := $(shell unshare -n true 2>/dev/null && echo "unshare -n")
 test-repro: venv
-	$(NETNS) env OMP_NUM_THREADS=2 $(PY) -m pytest tests/reproducibility -q -n $(JOBS)
+	$(NETNS) env OMP_NUM_THREADS=2 PYTHONPATH=tests/reproducibility/netguard \
+	  $(PY) -m tools.audit_seeds --offsets 0,1,2 --compare-stored -j $(JOBS)
+	$(NETNS) $(PY) -m pytest tests/reproducibility -q
 
 test-site: venv browser
 	$(PY) -m pytest tests/site -q

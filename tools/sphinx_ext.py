@@ -24,7 +24,7 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
-from dlnotes.checking import PASS_MARK, SEPARATOR
+from dlnotes.checking import ABOUT_THIS_DRAW, PASS_MARK, SEPARATOR
 
 _CHECK_LINE = re.compile(
     re.escape(PASS_MARK) + r" (?P<name>.+?)" + re.escape(SEPARATOR) + r"(?P<expected>.*) \((?P<tolerance>[^()]*)\)$"
@@ -216,18 +216,43 @@ def _title(app, docname: str) -> str:
     return title.astext() if title else docname
 
 
+def _numbers_backed(app, docname: str) -> str:
+    """'X of Y' numbers in the chapter's text backed by a check (tools/audit_numbers.py), or '' without a source."""
+    from pathlib import Path
+
+    from tools.audit_numbers import audit_chapter
+
+    source = Path(app.srcdir) / f"{docname}.md"
+    if not source.exists():
+        return ""
+    result = audit_chapter(source)
+    return f"{len(result.numbers) - len(result.unbacked)} of {len(result.numbers)}"
+
+
+def _is_about_this_draw(record: dict[str, str]) -> bool:
+    return ABOUT_THIS_DRAW in record["tolerance"]
+
+
 def _render_ledger(app, fromdoc: str) -> list[nodes.Node]:
     checks: dict[str, list[dict[str, str]]] = getattr(app.env, "dlnotes_checks", {})
     chapters = _chapter_order(app, checks)
     total = sum(len(checks[d]) for d in chapters)
+    draws = sum(_is_about_this_draw(r) for d in chapters for r in checks[d])
     out: list[nodes.Node] = [nodes.paragraph(
         text=f"{_count(total, 'claim')} verified by code in {_count(len(chapters), 'chapter')}; every one of "
-             "them passed when this book was built (a failing check stops the build).")]
-    summary_rows = [[_link(app, fromdoc, d, "", _title(app, d)), nodes.Text(str(len(checks[d])))] for d in chapters]
-    out.append(_table(["chapter", "verified claims"], summary_rows, [70, 30]))
+             "them passed when this book was built (a failing check stops the build)."
+             + (f" {_count(draws, 'claim')} marked “about this draw” state a fact about the book's own random "
+                "draw: checked for it, not for every seed." if draws else ""))]
+    backed = {d: _numbers_backed(app, d) for d in chapters}
+    summary_rows = [[_link(app, fromdoc, d, "", _title(app, d)), nodes.Text(str(len(checks[d]))),
+                     nodes.Text(backed[d])] for d in chapters]
+    out.append(_table(["chapter", "verified claims", "numbers in the text backed by a check"], summary_rows,
+                      [50, 20, 30]))
     for docname in chapters:
         section = nodes.section(ids=[f"ledger-{docname.replace('/', '-')}"])
         section += nodes.title(text=_title(app, docname))
+        if backed[docname]:
+            section += nodes.paragraph(text=f"Numbers in the text backed by a check: {backed[docname]}.")
         rows = []
         for record in checks[docname]:
             rows.append([
@@ -235,7 +260,7 @@ def _render_ledger(app, fromdoc: str) -> list[nodes.Node]:
                 nodes.literal(text=record["expected"]),
                 nodes.Text(record["tolerance"]),
                 _link(app, fromdoc, docname, record["anchor"], record["section"] or "chapter"),
-                nodes.Text("✔ passed"),
+                nodes.Text("✔ passed, about this draw" if _is_about_this_draw(record) else "✔ passed"),
             ])
         section += _table(["claim", "stated value", "tolerance", "where", "status"], rows, [34, 30, 12, 16, 8])
         out.append(section)
