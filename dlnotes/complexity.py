@@ -204,6 +204,11 @@ def reference_rnn(x: torch.Tensor, params: dict[str, torch.Tensor]) -> torch.Ten
 
     Returns:
         The top layer's states, the same shape as ``x``.
+
+    Memory: every state of a layer is kept (a list, then ``torch.stack``), even
+    without gradients, so a call holds ``Theta(t n)`` numbers; an RNN that
+    streams its input needs only the ``L`` current states, ``Theta(n L)``
+    (the chapter measures both).
     """
     L, n = _check_stack("rnn_params", params, {"U": ("(L, n, n)", 1, 1), "W": ("(L, n, n)", 1, 1)})
     x = _check_sequence(x, n)
