@@ -1,5 +1,8 @@
 """Cost of sequence models: operation counts, reference models and scaling fits.
 
+Measuring instruments (saved activation bytes, timing sweeps, kernel counts) are in
+``dlnotes.measurement`` and re-exported here.
+
 Chapters *What sequence models cost* (``chap-sequence-model-cost``) and
 *Linear attention* (``chap-linear-attention``).
 
@@ -172,16 +175,21 @@ def _check_sequence(x: object, n: int) -> torch.Tensor:
     return x
 
 
-def _check_stack(name: str, params: object, keys: dict[str, str]) -> tuple[int, int]:
+def _check_stack(name: str, params: object, keys: dict[str, tuple[str, int, int]]) -> tuple[int, int]:
+    """``keys`` maps each weight to (shape text, rows / n, columns / n); the first key fixes L and n.
+
+    The trailing dimensions are checked too: the FLOP formulas assume them (an FFN of width 4n, say).
+    """
     if not isinstance(params, dict) or set(params) != set(keys):
         raise TypeError(f"{name} must be a dict with keys {sorted(keys)} (from init_{name.split('_')[0]})")
     L = n = None
-    for key, shape in keys.items():
+    for key, (shape, rows, cols) in keys.items():
         w = as_tensor(f"{name}[{key!r}]", params[key])
-        if w.ndim != 3 or (L is not None and w.shape[0] != L):
-            raise ValueError(f"{name}[{key!r}] must have shape {shape}, got {tuple(w.shape)}")
-        L = w.shape[0]
-        n = w.shape[-1] if n is None else n
+        if n is None and w.ndim == 3:
+            L, n = w.shape[0], w.shape[-1]
+        if w.ndim != 3 or tuple(w.shape) != (L, rows * n, cols * n) or n == 0:
+            raise ValueError(f"{name}[{key!r}] must have shape {shape} with L={L}, n={n} "
+                             f"(from the first weight), got {tuple(w.shape)}")
     return int(L), int(n)
 
 
@@ -196,8 +204,13 @@ def reference_rnn(x: torch.Tensor, params: dict[str, torch.Tensor]) -> torch.Ten
 
     Returns:
         The top layer's states, the same shape as ``x``.
+
+    Memory: every state of a layer is kept (a list, then ``torch.stack``), even
+    without gradients, so a call holds ``Theta(t n)`` numbers; an RNN that
+    streams its input needs only the ``L`` current states, ``Theta(n L)``
+    (the chapter measures both).
     """
-    L, n = _check_stack("rnn_params", params, {"U": "(L, n, n)", "W": "(L, n, n)"})
+    L, n = _check_stack("rnn_params", params, {"U": ("(L, n, n)", 1, 1), "W": ("(L, n, n)", 1, 1)})
     x = _check_sequence(x, n)
     U, W = params["U"], params["W"]
     h_seq = x
@@ -212,8 +225,8 @@ def reference_rnn(x: torch.Tensor, params: dict[str, torch.Tensor]) -> torch.Ten
     return h_seq
 
 
-_TRANSFORMER_KEYS = {"Wq": "(L, n, n)", "Wk": "(L, n, n)", "Wv": "(L, n, n)", "Wo": "(L, n, n)",
-                     "W1": "(L, 4n, n)", "W2": "(L, n, 4n)"}
+_TRANSFORMER_KEYS = {"Wq": ("(L, n, n)", 1, 1), "Wk": ("(L, n, n)", 1, 1), "Wv": ("(L, n, n)", 1, 1),
+                     "Wo": ("(L, n, n)", 1, 1), "W1": ("(L, 4n, n)", 4, 1), "W2": ("(L, n, 4n)", 1, 4)}
 
 
 def init_transformer(n: int, L: int, *, dtype: torch.dtype = torch.float32, device: object = None,
@@ -243,9 +256,10 @@ def reference_transformer(x: torch.Tensor, params: dict[str, torch.Tensor], head
     """Forward pass of a stack of ``L`` Transformer encoder layers (post-norm, no biases).
 
     Chapter *What sequence models cost*.  Each layer computes
-    ``a = x + MHA(x)`` with ``heads`` heads of size ``n / heads``, then
-    ``LN(a + W2 relu(W1 LN(a)))``-style position-wise updates (layer norm without
-    parameters).  Its FLOPs are :func:`transformer_flops` whatever ``heads``.
+    ``x <- LN(x + MHA(x))`` with ``heads`` heads of size ``n / heads`` (output
+    projection ``Wo`` included), then ``x <- LN(x + W2 relu(W1 x))`` (layer norm
+    without parameters, post-norm as in Vaswani et al.).  Its FLOPs are
+    :func:`transformer_flops` whatever ``heads``.
 
     Args:
         x: ``(t, n)`` or ``(batch, t, n)``.
@@ -315,125 +329,6 @@ def restricted_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, r: i
     return (torch.softmax(scores, dim=-1).unsqueeze(-2) @ vw).squeeze(-2)   # 2 t r n
 
 
-# --------------------------------------------------------------------------- memory
-
-
-def saved_activation_bytes(fn: Callable[..., torch.Tensor], *args: Any,
-                           exclude: Sequence[torch.Tensor] = (), **kwargs: Any) -> int:
-    """Bytes of the distinct tensors autograd saves for the backward pass of one call.
-
-    Every tensor that autograd packs during ``fn(*args, **kwargs)`` is recorded
-    through ``torch.autograd.graph.saved_tensors_hooks``; tensors sharing one
-    storage are counted once, and the tensors in ``exclude`` (typically the
-    parameters, which exist whether or not we train) are not counted.  The
-    result is exact and deterministic: it is the activation memory that
-    training must keep alive between the forward and the backward pass.
-    """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    if isinstance(exclude, (str, bytes)) or not isinstance(exclude, (list, tuple)) \
-            or not all(isinstance(w, torch.Tensor) for w in exclude):
-        raise TypeError(f"exclude must be a list or tuple of tensors, got {type(exclude).__name__}")
-    excluded = {w.untyped_storage().data_ptr() for w in exclude}
-    storages: dict[int, int] = {}
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in excluded:
-            storages[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        out = fn(*args, **kwargs)
-    del out
-    return int(sum(storages.values()))
-
-
-# --------------------------------------------------------------------------- timing
-
-
-def time_sweep(make_call: Callable[[Any], Callable[[], Any]], sizes: Sequence[Any], *, repeats: int = 5,
-               warmup: int = 1, device: object = None, statistic: str = "median",
-               clock: str = "wall") -> list[float]:
-    """Time in seconds of one call (median or minimum over repeats), for each size.
-
-    ``make_call(size)`` returns a function of no arguments (inputs prepared in
-    advance).  The sizes are *interleaved*: each of the ``repeats`` rounds times
-    every size once, so a burst of load from other processes hits all sizes
-    alike instead of distorting one of them.  ``warmup`` untimed rounds come
-    first.  On CUDA the device is synchronised before each timer is read.
-
-    ``statistic`` is ``"median"`` or ``"min"``.  Interference from other
-    processes only ever adds time, so on a shared machine the minimum over the
-    repeats is the estimate least affected by it.
-
-    ``clock`` is ``"wall"`` (``time.perf_counter``) or ``"cpu"``
-    (``time.thread_time``: the processor time of the calling thread only).  On
-    a CPU shared with other processes, with torch limited to one thread
-    (``torch.set_num_threads(1)``) so that all the work runs in the calling
-    thread, ``"cpu"`` measures the computation without the time the thread
-    spends waiting for a core: long calls are not penalised for being
-    preempted more often than short ones.  Use ``"wall"`` on CUDA.
-
-    Returns:
-        A list of times, one per size, in the order of ``sizes``.
-    """
-    import time
-
-    if not callable(make_call):
-        raise TypeError(f"make_call must be callable, got {type(make_call).__name__}")
-    sizes = list(sizes)
-    if not sizes:
-        raise ValueError("sizes must not be empty")
-    repeats = require_int("repeats", repeats, minimum=1)
-    warmup = require_int("warmup", warmup, minimum=0)
-    if clock not in ("wall", "cpu"):
-        raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
-    timer = time.perf_counter if clock == "wall" else time.thread_time
-    if statistic not in ("median", "min"):
-        raise ValueError(f"statistic must be 'median' or 'min', got {statistic!r}")
-    dev = torch.device("cpu") if device is None else torch.device(device)
-    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-    calls = [make_call(size) for size in sizes]
-    for call in calls:
-        if not callable(call):
-            raise TypeError("make_call(size) must return a callable of no arguments")
-    times: list[list[float]] = [[] for _ in sizes]
-    for round_ in range(warmup + repeats):
-        for i, call in enumerate(calls):
-            sync()
-            start = timer()
-            call()
-            sync()
-            if round_ >= warmup:
-                times[i].append(timer() - start)
-    reduce = (lambda ts: ts.median()) if statistic == "median" else (lambda ts: ts.min())
-    return [float(reduce(torch.tensor(ts, dtype=torch.float64))) for ts in times]
-
-
-_MATMUL_OPS = ("mm", "addmm", "bmm", "baddbmm", "addbmm", "mv", "addmv", "dot", "vdot", "convolution")
-
-
-def count_matmul_calls(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
-    """Number of matrix-product kernels (``mm``, ``bmm``, ``addmm``, convolutions, ...) one call launches.
-
-    Chapter *What sequence models cost*: in the reference RNN each step's product
-    needs the previous step's result, so this count is the number of
-    *sequential* operations; in attention it stays constant as ``t`` grows.
-    """
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-
-    class _Counter(TorchDispatchMode):
-        calls = 0
-
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            if func.overloadpacket.__name__ in _MATMUL_OPS:
-                _Counter.calls += 1
-            return func(*args, **(kwargs or {}))
-
-    with _Counter():
-        fn(*args, **kwargs)
-    return _Counter.calls
+# Measurement (saved activations, timing, kernel counts) lives in dlnotes.measurement;
+# re-exported so that ``dlnotes.complexity.*`` keeps working.
+from dlnotes.measurement import count_matmul_calls, saved_activation_bytes, time_sweep  # noqa: E402

@@ -79,8 +79,39 @@ def test_saved_activation_bytes_rnn_formula():
         x = torch.randn(B, t, n, dtype=torch.float64)
         saved = saved_activation_bytes(reference_rnn, x, params, exclude=[x, *params.values()])
         assert saved == 8 * B * n * ((2 * L - 1) * t + L)
-    with torch.no_grad():
-        assert saved_activation_bytes(reference_rnn, x, params) == 0
+    with torch.no_grad(), pytest.raises(ValueError, match="gradients enabled"):
+        saved_activation_bytes(reference_rnn, x, params)
+    with torch.inference_mode(), pytest.raises(ValueError, match="gradients enabled"):
+        saved_activation_bytes(reference_rnn, x, params)
+    meta = torch.empty(3, 4, device="meta", requires_grad=True)
+    with pytest.raises(ValueError, match="meta"):
+        saved_activation_bytes(lambda a: (a * a).sum(), meta)
+
+
+def test_stack_validation_checks_trailing_dimensions():
+    params = init_transformer(8, 2, dtype=torch.float64)
+    params["W1"] = torch.zeros(2, 16, 8, dtype=torch.float64)          # FFN width 2n, not 4n
+    with pytest.raises(ValueError, match="W1"):
+        reference_transformer(torch.zeros(5, 8, dtype=torch.float64), params)
+    rnn = init_rnn(8, 2, dtype=torch.float64)
+    rnn["W"] = torch.zeros(2, 8, 6, dtype=torch.float64)
+    with pytest.raises(ValueError, match="W"):
+        reference_rnn(torch.zeros(5, 8, dtype=torch.float64), rnn)
+
+
+def test_time_sweep_makes_an_untimed_call_before_each_timed_one():
+    log: list[str] = []
+    make = lambda size: (lambda: log.append(size))
+    time_sweep(make, ["a", "b"], repeats=2, warmup=1)
+    assert log == ["a", "b"] + ["a", "a", "b", "b"] * 2
+
+
+def test_public_api_stays_importable_from_complexity():
+    import dlnotes.complexity as complexity
+    import dlnotes.measurement as measurement
+
+    for name in ("saved_activation_bytes", "time_sweep", "count_matmul_calls"):
+        assert getattr(complexity, name) is getattr(measurement, name)
 
 
 def test_count_matmul_calls():

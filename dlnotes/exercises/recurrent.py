@@ -149,6 +149,10 @@ register(
     ],
 )
 
+# "About 1" at gain 1000: a tie must give sigma(1000 H_0) >= 0.99 and E - O = -1 must give
+# sigma(1000 (H_0 - 1)) <= 0.01, i.e. H_0 at least ln(99)/1000 away from 0 and from 1.
+_H0_MARGIN = math.log(99) / 1000
+
 register(
     "alternating-rnn-h0", _CH, "Moving the threshold with $H_0$",
     Number("the initial state H_0"), 0.5,
@@ -160,8 +164,14 @@ register(
                  "there.", predicate=lambda h: h >= 1.0, example=1.0),
         Mistake("A negative H_0 moves the threshold the wrong way: ties then give H_T < 0 and an output of "
                  "about 0.", predicate=lambda h: h < 0.0, example=-0.5),
+        Mistake("Too close to 0 for a gain of 1000: a tie gives sigma(1000 H_0) below 0.99, not about 1. "
+                 "Keep H_0 at least ln(99)/1000 away from 0.", predicate=lambda h: 0.0 < h < _H0_MARGIN,
+                 example=0.001),
+        Mistake("Too close to 1 for a gain of 1000: E - O = -1 gives sigma(1000 (H_0 - 1)) above 0.01, not "
+                 "about 0. Keep H_0 at least ln(99)/1000 away from 1.",
+                 predicate=lambda h: 1.0 - _H0_MARGIN < h < 1.0, example=0.999),
     ],
-    accepts=lambda h: 0.0 < h < 1.0,
+    accepts=lambda h: _H0_MARGIN <= h <= 1.0 - _H0_MARGIN,
 )
 
 # --------------------------------------------------------------- Recurrent networks: sequence_model_cost
