@@ -385,11 +385,11 @@ def test_a_chapters_own_check_function_is_not_linted():
 def test_make_test_runs_the_audits_and_two_seed_offsets():
     makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     test_line = next(line for line in makefile.splitlines() if line.startswith("test:"))
-    assert "test-audit" in test_line.split() and "test-repro" in test_line.split()
+    assert "test-audit" in test_line.split() and "test-seeds-quick" in test_line.split()
     for tool in ("tools.lint_checks", "tools.lint_device", "tools.audit_numbers"):
         assert f"$(PY) -m {tool}" in makefile
-    repro = makefile[makefile.index("test-repro: venv"):].split("\n\n")[0]
-    assert "--offsets 0,1,2 --compare-stored" in repro and "SEED_OFFSETS ?= 1-5" in makefile
+    quick = makefile[makefile.index("test-seeds-quick: venv"):].split("\n\n")[0]
+    assert "--offsets 1,2" in quick and "netguard" in quick and "SEED_OFFSETS ?= 1-5" in makefile
     assert "$(PY) -m tools.faults" in makefile
 
 

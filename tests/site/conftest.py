@@ -42,7 +42,7 @@ def browser():
 # ----------------------------------------------------------------------------- one visit per page
 # Every page is opened once; all site tests read the same measurements (tests/site/probes.py),
 # and the session writes them to _build/site-report.json for the record.
-# Under pytest-xdist (`make test-site` runs two workers, --dist loadgroup) every page's tests share
+# Under pytest-xdist (for example `pytest tests/site -n 2 --dist loadgroup`) every page's tests share
 # a group (see pytest_collection_modifyitems), so a page is still opened once; each worker writes
 # its own part of the report.
 REPORT = ROOT / "_build" / f"site-report{'-' + os.environ['PYTEST_XDIST_WORKER'] if 'PYTEST_XDIST_WORKER' in os.environ else ''}.json"
