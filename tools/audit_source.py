@@ -127,3 +127,27 @@ def chapters(paths: list[str] | None = None, root: Path = Path(".")) -> list[Pat
 
 def source_line(chapter: Chapter, line: int) -> str:
     return chapter.lines[line - 1].strip() if 0 < line <= len(chapter.lines) else ""
+
+
+def lint_main(argv: list[str] | None, prog: str, description: str, lint_chapter, what: str) -> int:
+    """The command line both lints share: one line per offence, a count per chapter, exit 1 if any.
+
+    ``lint_chapter(path)`` returns the offences of one chapter; ``what`` names them
+    in the counts ("check(s) that cannot fail").
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("files", nargs="*", help="chapter sources (default: notebooks/*.md)")
+    args = parser.parse_args(argv)
+    counts = {}
+    for path in chapters(args.files):
+        offences = lint_chapter(path)
+        for offence in offences:
+            print(offence)
+        counts[path.stem] = len(offences)
+    for name, n in counts.items():
+        print(f"{name}: {n} {what}")
+    total = sum(counts.values())
+    print(f"{what.replace('(s)', 's')}: {total}")
+    return 1 if total else 0

@@ -38,7 +38,6 @@ exit status 1 if any check is rejected.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import copy
 import sys
@@ -46,7 +45,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.audit_source import chapters, parse_notebook_code, read_chapter
+from tools.audit_source import lint_main, parse_notebook_code, read_chapter
 
 CHECK_FUNCTIONS = {"check", "check_bound"}
 _PURE_BUILTINS = {"abs", "round", "int", "float", "pow", "min", "max", "sum", "len", "complex", "bool", "divmod",
@@ -332,21 +331,7 @@ def lint_chapter(path: Path) -> list[Offence]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.lint_checks", description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="*", help="chapter sources (default: notebooks/*.md)")
-    args = parser.parse_args(argv)
-    total = 0
-    counts = {}
-    for path in chapters(args.files):
-        offences = lint_chapter(path)
-        for offence in offences:
-            print(offence)
-        counts[path.stem] = len(offences)
-        total += len(offences)
-    for name, n in counts.items():
-        print(f"{name}: {n} check(s) that cannot fail")
-    print(f"checks that cannot fail: {total}")
-    return 1 if total else 0
+    return lint_main(argv, "python -m tools.lint_checks", __doc__.splitlines()[0], lint_chapter, "check(s) that cannot fail")
 
 
 if __name__ == "__main__":

@@ -37,12 +37,11 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import ast
 import sys
 from pathlib import Path
 
-from tools.audit_source import chapters, parse_notebook_code, read_chapter
+from tools.audit_source import lint_main, parse_notebook_code, read_chapter
 from tools.lint_checks import Offence
 
 RANDOM_FUNCTIONS = {"randn", "rand", "randint", "randperm", "normal", "bernoulli", "multinomial", "poisson",
@@ -173,20 +172,7 @@ def lint_chapter(path: Path) -> list[Offence]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.lint_device", description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="*", help="chapter sources (default: notebooks/*.md)")
-    args = parser.parse_args(argv)
-    counts = {}
-    for path in chapters(args.files):
-        offences = lint_chapter(path)
-        for offence in offences:
-            print(offence)
-        counts[path.stem] = len(offences)
-    for name, n in counts.items():
-        print(f"{name}: {n} random draw(s) on the compute device")
-    total = sum(counts.values())
-    print(f"random draws on the compute device: {total}")
-    return 1 if total else 0
+    return lint_main(argv, "python -m tools.lint_device", __doc__.splitlines()[0], lint_chapter, "random draw(s) on the compute device")
 
 
 if __name__ == "__main__":
