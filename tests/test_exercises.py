@@ -5,7 +5,6 @@ solution away.  Every exercise of every chapter in ``_toc.yml`` is registered.""
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dlnotes import exercises
 from dlnotes.exercises import engine, generative, kinds
 from dlnotes.exercises import ExerciseInfo, Verdict, check_answer, list_exercises
 

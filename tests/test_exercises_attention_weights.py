@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import pytest
 import torch
 
 from dlnotes.attention import attention, hard_attention, softmax
