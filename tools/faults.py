@@ -19,12 +19,21 @@ kernel's ``PYTHONPATH`` reads ``DLNOTES_FAULT=dlnotes.module.function`` when
 the kernel starts and replaces that function wherever ``dlnotes`` holds it, so
 the notebook's own imports get the faulty one.  The library is not edited.
 
-Outcomes per (function, chapter): ``caught`` (a ``CheckFailed``), ``crashed``
-(another exception: the fault was noticed, but not by a check; reported with
-its type), ``survived`` (every check passed), ``not called`` (the chapter never
-reached the function).  A function is guarded when some chapter caught it.
-Not included: the checking and set-up helpers (``check``, ``check_bound``,
-``device``, ``seed``, the random-input helpers), which compute no result.
+Outcomes per (function, chapter): ``caught`` (a ``CheckFailed``), ``rejected``
+(a ``ValueError`` or ``TypeError`` from dlnotes's own argument checks: the
+faulty value was refused before any result was stated, e.g. probabilities that
+no longer sum to one), ``crashed`` (another exception: noticed, but not by a
+check; reported with its type), ``survived`` (every check passed), ``not
+called`` (the chapter never reached the function).  A function is guarded when
+some chapter caught or rejected its fault.
+Not included, because they compute no result a chapter states: the checking and
+set-up helpers (``check``, ``check_bound``, ``device``, ``seed``, the
+random-input helpers), the random initialisations ``init_rnn`` and
+``init_transformer`` (inputs, like ``randn``: a perturbed draw is another valid
+draw), ``time_sweep`` (timings differ by far more than a part in a million from
+run to run; what a chapter checks is a hypothesis on the fitted exponent, and
+``fit_exponent`` itself is guarded), and ``doctor.report``, which the install
+cell calls only right after installing dlnotes.
 
 Usage::
 
@@ -50,7 +59,8 @@ from tools.audit_source import read_chapter
 NOT_RESULTS = {"dlnotes.check", "dlnotes.check_bound", "dlnotes.device", "dlnotes.seed", "dlnotes.seed_offset",
                "dlnotes.generator", "dlnotes.numpy_rng", "dlnotes.randn", "dlnotes.rand", "dlnotes.randint",
                "dlnotes.runtime.device", "dlnotes.runtime.seed", "dlnotes.checking.check",
-               "dlnotes.checking.check_bound"}
+               "dlnotes.checking.check_bound", "dlnotes.complexity.init_rnn", "dlnotes.complexity.init_transformer",
+               "dlnotes.complexity.time_sweep", "dlnotes.measurement.time_sweep", "dlnotes.doctor.report"}
 
 HOOK = r'''
 """Inject one fault into a dlnotes function (tools/faults.py); active only with DLNOTES_FAULT set."""
@@ -192,6 +202,8 @@ def _run(task: tuple[str | None, str, str]) -> dict:
     calls = Path(log.name).read_text().split()
     os.unlink(log.name)
     status = {"passed": "survived", "check failed": "caught", "error": "crashed"}[record["status"]]
+    if status == "crashed" and record["error"].split(":")[0] in ("ValueError", "TypeError"):
+        status = "rejected"  # dlnotes's own validation refused the faulty value
     if status == "survived" and function and "perturbed" not in calls:
         status = "not called" if not calls else "not perturbable"
     return {"function": function, "chapter": chapter, "outcome": status, "error": record["error"],
@@ -227,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         entry = table.setdefault(r["function"], {"chapters": {}, "caught_by": []})
         entry["chapters"][Path(r["chapter"]).stem] = r["outcome"] + (f" ({r['error']})" if r["error"] else "")
-        if r["outcome"] == "caught":
+        if r["outcome"] in ("caught", "rejected"):
             entry["caught_by"].append(Path(r["chapter"]).stem)
     for entry in table.values():
         entry["kill_rate"] = round(len(entry["caught_by"]) / len(entry["chapters"]), 3)
