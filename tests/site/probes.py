@@ -249,6 +249,11 @@ def measure(browser, site: Path, page_path: Path, phone: bool) -> dict:
             ".filter(a => a.trim() === '' || /\\.(png|svg|jpe?g)$/.test(a))")
         result["links"] = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
         result["focusable"] = page.evaluate(FOCUSABLE)
+        # paragraphs telling the reader how to call the answer checker, hidden from keyboard and screen readers
+        result["hidden_instructions"] = page.evaluate("""() => Array.from(document.querySelectorAll('main p'))
+            .filter(p => /check_answer\\(/.test(p.textContent))
+            .filter(p => p.getClientRects().length === 0 || p.closest('details:not([open]), [hidden], [aria-hidden=true]'))
+            .length""")
         result["math_names"] = accessible_names(page, context)
         result["axe_light"] = run_axe(page)
         set_dark(page)
@@ -256,7 +261,7 @@ def measure(browser, site: Path, page_path: Path, phone: bool) -> dict:
             v for v in result["axe_light"] if v["id"] not in COLOUR_RULES and v["id"] != "color-contrast-code"]
         if phone:
             page.set_viewport_size(PHONE)
-            page.wait_for_timeout(400)  # the page re-marks its wide formulas 150 ms after a resize
+            page.wait_for_timeout(250)  # the page re-marks its wide formulas 150 ms after a resize
             result["phone"] = page.evaluate(PHONE_LAYOUT)
         result["weight"] = file_bytes(loaded, site)
         return result
