@@ -37,7 +37,7 @@ _E_OFF = (999 + math.sqrt(999**2 - 4)) / 2
 
 register(
     "orthogonal-self-attention-identity", _CH, "How large must the inputs be?",
-    Number("beta", atol=5e-5), math.sqrt(math.log(_E_OFF)),
+    Number("beta", decimals=4), math.sqrt(math.log(_E_OFF)),
     "Not yet. Find the largest off-diagonal entry of W as a function of E = exp(beta^2), set it to the "
     "allowed value and solve.",
     [
@@ -56,8 +56,9 @@ register(
 
 
 def _beta_m_inputs(gen: torch.Generator) -> list[tuple]:
-    cases = [(random_uniform(gen, 0.1, 5.0), random_int(gen, 2, 64)) for _ in range(N_RANDOM)]
-    return cases + [(2.0, 1), (2.0, 6), (0.5, 1024), (3.0, 16)]
+    # m >= 4: the chapter's tokens are built from four orthogonal vectors of R^m.
+    cases = [(random_uniform(gen, 0.1, 5.0), random_int(gen, 4, 64)) for _ in range(N_RANDOM)]
+    return cases + [(2.0, 4), (2.0, 6), (0.5, 1024), (3.0, 16)]
 
 
 def _number_output(what: str) -> Callable[[Any, tuple], float]:
@@ -69,7 +70,7 @@ def _number_output(what: str) -> Callable[[Any, tuple], float]:
 register(
     "orthogonal-self-attention-scaled", _CH, "Scaled scores",
     Function("beta', the unscaled beta with the same weights (a number)", "(beta, m) of a float beta > 0 and "
-              "an int m >= 1", _beta_m_inputs, _number_output("beta'"), atol=1e-12, rtol=1e-9),
+              "an int m >= 4", _beta_m_inputs, _number_output("beta'"), rtol=1e-6),
     lambda beta, m: beta / m**0.25,
     "Not yet. Every score is a multiple of beta^2; divide it by sqrt(m) and ask which beta' gives the same "
     "multiple without the scale.",
@@ -85,7 +86,7 @@ register(
 
 register(
     "orthogonal-self-attention-rates", _CH, "Which token copies better?",
-    Number("the limit of ||y_2 - a|| / ||y_1 - x_1||", atol=1e-3), math.sqrt(5),
+    Number("the limit of ||y_2 - a|| / ||y_1 - x_1||", decimals=3), math.sqrt(5),
     "Not yet. Expand both errors for large beta: both decay like exp(-beta^2), so their ratio tends to a ratio "
     "of two distances.",
     [
@@ -100,7 +101,7 @@ _CH = "positional_encoding"
 
 register(
     "positional-encoding-wavelength", _CH, "The longest wavelength",
-    Number("the longest wavelength, in positions", rtol=1e-5), 2 * math.pi * 10000 ** (510 / 512),
+    Number("the longest wavelength, in positions", digits=5), 2 * math.pi * 10000 ** (510 / 512),
     "Not yet. Find the smallest frequency omega_i of eq-pe-definition for d = 512; the wavelength is 2 pi / omega_i.",
     [
         Mistake("The slowest pair has i = d/2 - 1, not d/2, so its exponent is just below 1.",
@@ -114,7 +115,7 @@ register(
 
 register(
     "positional-encoding-neighbours", _CH, "Neighbouring positions",
-    Number("PE(pos) . PE(pos + 1) for d = 4", atol=1e-6), math.cos(1.0) + math.cos(0.01),
+    Number("PE(pos) . PE(pos + 1) for d = 4", decimals=4), math.cos(1.0) + math.cos(0.01),
     "Not yet. Each sine-cosine pair rotates by the angle omega_i from one position to the next; the dot "
     "product of a pair with its rotation is the cosine of that angle.",
     [

@@ -46,8 +46,11 @@ register(
     "ties",
     "Not yet. Follow both methods one step at a time and ask where either of them makes a choice.",
     [
-        Mistake("If the best next token is <eos>, both stop: the finished hypothesis is the only one in a "
-                 "beam of width one, so nothing about <eos> needs assuming.", value="eos"),
+        Mistake("In this chapter's beam search a hypothesis that ends still takes one of the k places in the "
+                 "beam, so with k = 1, when the best next token is <eos>, beam search stops exactly where greedy "
+                 "does: nothing about <eos> needs assuming. (In the variant that sets finished hypotheses aside "
+                 "and keeps k unfinished ones, width 1 can differ from greedy; the exercise is about this "
+                 "chapter's variant.)", value="eos"),
         Mistake("Both stop at the same max_len; the length limit is shared, so it needs no assumption.",
                  value="max_len"),
         Mistake("The argument does rest on one assumption: look at a step where two next tokens are equally "
@@ -61,7 +64,7 @@ register(
     "greedy-vs-beam-ratio", _CH, "How much better than greedy?",
     Tuple("(p_low, p_high, ratio): beam search wins exactly when p < p_low or p > p_high "
            "(p_low = 0 if it never wins for small p), and the ratio beam / greedy at p = 1",
-           Number("p_low", atol=1e-6), Number("p_high", atol=1e-6), Number("the ratio at p = 1", atol=1e-6)),
+           Number("p_low", decimals=4), Number("p_high", decimals=4), Number("the ratio at p = 1", decimals=4)),
     (0.25, 0.75, 4 / 3),
     "Not yet. Compare the probabilities of both sequences that start with B with that of greedy's "
     "complete sequence.",

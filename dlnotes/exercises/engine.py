@@ -10,9 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .kinds import Kind, WrongKind
+from .kinds import Kind, WrongKind, is_low_precision, LOW_PRECISION_SLACK
 
-__all__ = ["ExerciseInfo", "Mistake", "Verdict", "check_answer", "list_exercises", "register"]
+__all__ = ["ExerciseInfo", "Mistake", "Verdict", "check_answer", "list_exercises", "reference", "register"]
+
+NEAR_FACTOR = 10.0  # an answer this many tolerances from the reference is told to give more digits
 
 STATUSES = ("correct", "incorrect", "wrong kind")
 _MARKS = {"correct": "✔", "incorrect": "✘", "wrong kind": "?"}
@@ -93,6 +95,7 @@ class Exercise:
     hint: str = field(repr=False)  # the message for a wrong answer that matches no known mistake
     mistakes: tuple[Mistake, ...] = field(default=(), repr=False)
     accepts: Callable[[Any], bool] | None = field(default=None, repr=False)  # instead of comparing with reference
+    near: Callable[[Any], bool] | None = field(default=None, repr=False)  # "close" for an accepts-exercise
 
     def info(self) -> ExerciseInfo:
         tolerance = self.kind.tolerance if self.accepts is None else "any answer that meets the exercise's condition"
@@ -103,10 +106,32 @@ REGISTRY: dict[str, Exercise] = {}
 
 
 def register(id: str, chapter: str, title: str, kind: Kind, reference: Any, hint: str,
-              mistakes: Sequence[Mistake] = (), accepts: Callable[[Any], bool] | None = None) -> None:
+              mistakes: Sequence[Mistake] = (), accepts: Callable[[Any], bool] | None = None,
+              near: Callable[[Any], bool] | None = None) -> None:
+    """Register one exercise.  ``reference`` is the derived answer (for an exercise with ``accepts``,
+    one answer it accepts); ``near``, for an exercise with ``accepts``, says when a wrong answer is
+    only short of digits."""
     if id in REGISTRY:
         raise ValueError(f"exercise {id!r} is registered twice")
-    REGISTRY[id] = Exercise(id, chapter, title, kind, reference, hint, tuple(mistakes), accepts)
+    REGISTRY[id] = Exercise(id, chapter, title, kind, reference, hint, tuple(mistakes), accepts, near)
+
+
+def reference(exercise_id: str) -> Any:
+    """The reference answer of an exercise, as registered: for the tests (tests/test_exercise_fuzz.py
+    gives it to the checker in every form a student would write it).  The chapters never call it, and
+    no verdict contains it; the worked solutions are in the chapters' dropdowns.
+
+    For an exercise checked by a condition rather than against one value it is one answer that meets
+    the condition.  Raises ``ValueError`` for an unknown id, like :func:`check_answer`.
+    """
+    return _lookup(exercise_id).reference
+
+
+def _is_near(ex: Exercise, answer: Any, factor: float, slack: float = 0.0) -> bool:
+    """Whether a wrong answer lies within ``factor`` tolerances (plus a relative ``slack``) of the reference."""
+    if ex.accepts is not None:
+        return ex.near is not None and bool(ex.near(answer))  # its own notion of "near", whatever the factor
+    return ex.kind.near(answer, ex.kind.normalise(ex.reference), factor, slack)
 
 
 def _is_correct(ex: Exercise, answer: Any) -> bool:
@@ -182,7 +207,28 @@ def check_answer(exercise_id: str, answer: Any) -> Verdict:
                            + ("" if ex.kind.tolerance == "exact" else f" ({ex.kind.tolerance})") + ".")
     except (WrongKind, ArithmeticError, ValueError, TypeError, IndexError):
         pass
+    # A wrong answer is told, in this order: that float32 cannot reach the precision (when the answer
+    # is float32 and right to float32's precision), the hint of the mistake it matches, that it is
+    # close and needs more digits, that it is float32 (when it matches nothing), or the general hint.
+    low = is_low_precision(answer) or is_low_precision(normalised)
+    wanted = ex.kind.precision or ("the exact value" if ex.kind.tolerance == "exact" else ex.kind.tolerance)
+    float64 = (f"your answer is in float32, which holds about 7 significant digits; this exercise asks for "
+               f"{wanted}. Compute it in float64 (dtype=torch.float64 or np.float64) and check again.")
+    if low and _safe(lambda: _is_near(ex, normalised, 1.0, LOW_PRECISION_SLACK)):
+        return Verdict(ex.id, "incorrect", float64)
     for mistake in ex.mistakes:
         if _matches(ex, mistake, normalised):
             return Verdict(ex.id, "incorrect", mistake.hint)
+    if _safe(lambda: _is_near(ex, normalised, NEAR_FACTOR)):
+        return Verdict(ex.id, "incorrect", f"close: your answer is within {NEAR_FACTOR:g} times the tolerance but "
+                                           f"outside it; give more digits (this exercise asks for {wanted}).")
+    if low:
+        return Verdict(ex.id, "incorrect", float64)
     return Verdict(ex.id, "incorrect", ex.hint)
+
+
+def _safe(test: Callable[[], bool]) -> bool:
+    try:
+        return bool(test())
+    except (WrongKind, ArithmeticError, ValueError, TypeError, IndexError):
+        return False

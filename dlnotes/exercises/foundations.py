@@ -82,7 +82,8 @@ register(
                  predicate=lambda a: a[0][2] == 0, example=((1.0, 1.0, 0.0), -0.5)),
         Mistake("Your perceptron fires at (1, 1). There the product feature is 1 and has to pull the sum "
                  "below the threshold, so its weight must outweigh w1 + w2 + b.",
-                 predicate=lambda a: _xor_outputs(a).tolist() == [0, 1, 1, 1], example=((1.0, 1.0, -1.0), -0.5)),
+                 predicate=lambda a: a[0][2] != 0 and _xor_outputs(a).tolist() == [0, 1, 1, 1],
+                 example=((1.0, 1.0, -1.0), -0.5)),
         Mistake("Your weights compute the complement of XOR (1 at (0, 0) and (1, 1)). Negating every weight "
                  "and the bias turns a function into its complement, as long as no weighted sum is exactly 0.",
                  predicate=lambda a: _xor_outputs(a).tolist() == [1, 0, 0, 1], example=((-1.0, -1.0, 2.0), 0.5)),
@@ -246,7 +247,7 @@ _CH = "vanishing_gradients"
 
 register(
     "vanishing-gradients-tanh", _CH, "The slope of tanh",
-    Number("the maximum of tanh'", atol=1e-9), 1.0,
+    Number("the maximum of tanh'", decimals=6), 1.0,
     "Not yet. Differentiate tanh(z) = 2 sigma(2z) - 1 with the chain rule and use the maximum of sigma'.",
     [
         Mistake("That is the largest slope of the sigmoid. In 2 sigma(2z) - 1 two factors of 2 multiply it: "
@@ -274,7 +275,7 @@ _S_ROOT = (1 + math.sqrt(0.96)) / 2
 
 register(
     "vanishing-gradients-one-percent", _CH, "Where the slope is one hundredth",
-    Number("the positive z with sigma'(z) = 0.01", atol=5e-4), math.log(_S_ROOT / (1 - _S_ROOT)),
+    Number("the positive z with sigma'(z) = 0.01", decimals=2), math.log(_S_ROOT / (1 - _S_ROOT)),
     "Not yet. Write sigma' = s(1 - s) with s = sigma(z), solve the quadratic for s, then invert the sigmoid.",
     [
         Mistake("That z is negative; the exercise asks for z > 0. The slope is symmetric, sigma'(-z) = sigma'(z).",

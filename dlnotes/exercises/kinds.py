@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 N_RANDOM = 50  # random inputs per function answer, besides the edge cases
+LOW_PRECISION_SLACK = 1e-5  # relative error a float32 computation may carry: beyond it, not a rounding matter
+LOW_PRECISION = ("float16", "bfloat16", "float32")
 
 
 
@@ -36,8 +38,9 @@ def real_scalar(x: Any, what: str) -> float:
     if isinstance(x, (bool, np.bool_)):
         raise WrongKind(f"expected {what}, got a bool")
     if isinstance(x, (torch.Tensor, np.ndarray)):
-        if x.ndim != 0:
+        if x.ndim != 0 and (x.ndim != 1 or x.shape[0] != 1):  # a one-element vector is one number too
             raise WrongKind(f"expected {what} (a single number), got {type_name(x)}")
+        x = x.reshape(())
         if isinstance(x, torch.Tensor):
             if x.is_complex() or x.dtype == torch.bool:
                 raise WrongKind(f"expected {what}, got a {x.dtype} tensor")
@@ -68,6 +71,8 @@ def as_array(x: Any, what: str, shape: tuple[int, ...] | None = None, ndim: int 
             )
         except (ValueError, TypeError):
             raise WrongKind(f"expected {what}, got a ragged or non-numeric sequence") from None
+        if arr.dtype == object and all(isinstance(e, Real) and not isinstance(e, bool) for e in arr.flat):
+            arr = arr.astype(np.float64)  # Fractions and other exact reals
         if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
             raise WrongKind(f"expected {what}, got values that are not real numbers")
         arr = arr.astype(np.float64)
@@ -89,16 +94,58 @@ def close(a: np.ndarray | float, b: np.ndarray | float, atol: float, rtol: float
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
 
 
+def close_tree(a: Any, b: Any, atol: float, rtol: float) -> bool:
+    """:func:`close` for nested tuples of arrays and numbers (a function's outputs); ints compare exactly."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(close_tree(x, y, atol, rtol) for x, y in zip(a, b))
+    if isinstance(a, (int, bool, str)) and isinstance(b, (int, bool, str)):
+        return a == b
+    return close(a, b, atol, rtol)
+
+
+def short_float(x: float) -> str:
+    """1e-09 -> "1e-9", 5e-05 -> "5e-5", 0.001 -> "1e-3": the tolerance exactly as used, in its shortest form."""
+    mantissa, exponent = f"{x:e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    text = f"{mantissa}e{int(exponent)}"
+    if float(text) != x:
+        return repr(x)
+    return text
+
+
 def tolerance_text(atol: float, rtol: float) -> str:
-    parts = ([f"atol {atol:.0e}"] if atol else []) + ([f"rtol {rtol:.0e}"] if rtol else [])
+    parts = ([f"atol {short_float(atol)}"] if atol else []) + ([f"rtol {short_float(rtol)}"] if rtol else [])
     return ", ".join(parts) or "exact"
 
 
+def stated_precision(atol: float, rtol: float, decimals: int | None, digits: int | None) -> tuple[float, float, str]:
+    """(atol, rtol, the words a prompt uses for them).
+
+    ``decimals=k`` accepts every answer rounded to k decimal places (atol half a unit of the k-th
+    decimal); ``digits=k`` every answer rounded to k significant digits (rtol half a unit of the k-th
+    digit, relative to the reference).  The factor 1 + 1e-6 leaves room for the binary representation
+    of the rounded decimal.  Otherwise the tolerance itself is stated ("within atol 1e-9, rtol 1e-9").
+    """
+    if decimals is not None and digits is not None:
+        raise ValueError("give decimals or digits, not both")
+    if decimals is not None:
+        return 0.5 * 10.0**-decimals * (1 + 1e-6), 0.0, f"to {decimals} decimal place{'s' * (decimals != 1)}"
+    if digits is not None:
+        return 0.0, 0.5 * 10.0 ** (1 - digits) * (1 + 1e-6), f"to {digits} significant digits"
+    return atol, rtol, ("" if not (atol or rtol) else "within " + tolerance_text(atol, rtol))
+
+
 class Kind:
-    """How one kind of answer is validated (``normalise``) and compared (``equal``)."""
+    """How one kind of answer is validated (``normalise``) and compared (``equal``).
+
+    ``precision`` is the phrase the exercise's prompt uses for the tolerance ("to 3 decimal places";
+    empty for exact kinds), ``near(a, b, factor, slack)`` whether ``a`` lies within ``factor`` times the
+    tolerance of ``b``, plus a relative ``slack`` (False for kinds without a tolerance).
+    """
 
     expects = ""
     tolerance = "exact"
+    precision = ""
 
     def normalise(self, x: Any) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -106,12 +153,34 @@ class Kind:
     def equal(self, a: Any, b: Any) -> bool:
         return a == b
 
+    def near(self, a: Any, b: Any, factor: float = 10.0, slack: float = 0.0) -> bool:
+        return False
 
-class Number(Kind):
-    def __init__(self, what: str, *, atol: float = 0.0, rtol: float = 0.0):
-        self.what, self.atol, self.rtol = what, atol, rtol
+
+class _Toleranced(Kind):
+    """A kind compared within ``atol + rtol |reference|``."""
+
+    atol = 0.0
+    rtol = 0.0
+
+    def _set_tolerance(self, atol: float, rtol: float, decimals: int | None, digits: int | None) -> None:
+        self.decimals, self.digits = decimals, digits
+        self.atol, self.rtol, self.precision = stated_precision(atol, rtol, decimals, digits)
+        self.tolerance = tolerance_text(self.atol, self.rtol)
+
+    def near(self, a: Any, b: Any, factor: float = 10.0, slack: float = 0.0) -> bool:
+        if not (self.atol or self.rtol):
+            return False
+        scale = float(np.abs(np.asarray(b, dtype=np.float64)).max(initial=0.0))
+        return close(a, b, factor * self.atol + slack * scale, factor * self.rtol + slack)
+
+
+class Number(_Toleranced):
+    def __init__(self, what: str, *, atol: float = 0.0, rtol: float = 0.0, decimals: int | None = None,
+                 digits: int | None = None):
+        self.what = what
+        self._set_tolerance(atol, rtol, decimals, digits)
         self.expects = f"{what} (a real number)"
-        self.tolerance = tolerance_text(atol, rtol)
 
     def normalise(self, x: Any) -> float:
         return real_scalar(x, self.what)
@@ -171,11 +240,12 @@ class Choice(Kind):
         return self._lookup[key]
 
 
-class Array(Kind):
-    def __init__(self, what: str, shape: tuple[int, ...], *, atol: float = 0.0, rtol: float = 0.0):
-        self.what, self.shape, self.atol, self.rtol = what, shape, atol, rtol
+class Array(_Toleranced):
+    def __init__(self, what: str, shape: tuple[int, ...], *, atol: float = 0.0, rtol: float = 0.0,
+                 decimals: int | None = None, digits: int | None = None):
+        self.what, self.shape = what, shape
+        self._set_tolerance(atol, rtol, decimals, digits)
         self.expects = f"{what} (a tensor, array or list of shape {shape})"
-        self.tolerance = tolerance_text(atol, rtol)
 
     def normalise(self, x: Any) -> np.ndarray:
         return as_array(x, self.what, self.shape)
@@ -192,6 +262,7 @@ class Tuple(Kind):
         self.expects = f"{what}: a tuple of {len(parts)}: " + "; ".join(p.expects for p in parts)
         tols = list(dict.fromkeys(p.tolerance for p in parts if p.tolerance != "exact"))
         self.tolerance = "; ".join(tols) if tols else "exact"
+        self.precision = "; ".join(dict.fromkeys(p.precision for p in parts if p.precision))
 
     def normalise(self, x: Any) -> tuple:
         if isinstance(x, (torch.Tensor, np.ndarray)) and x.ndim >= 1:
@@ -211,6 +282,12 @@ class Tuple(Kind):
     def equal(self, a: tuple, b: tuple) -> bool:
         return all(k.equal(x, y) for k, x, y in zip(self.parts, a, b))
 
+    def near(self, a: tuple, b: tuple, factor: float = 10.0, slack: float = 0.0) -> bool:
+        """Every part equal or near, and at least one part with a tolerance."""
+        if not any(p.precision for p in self.parts):
+            return False
+        return all(k.equal(x, y) or k.near(x, y, factor, slack) for k, x, y in zip(self.parts, a, b))
+
 
 @dataclass(frozen=True)
 class Evaluated:
@@ -218,6 +295,20 @@ class Evaluated:
 
     function: Callable[..., Any] = field(repr=False)
     outputs: tuple = field(repr=False)
+    low_precision: bool = False  # some output was float32 (or narrower)
+
+
+def is_low_precision(x: Any) -> bool:
+    """Whether an answer, or any part of it, is held in float32 or a narrower float type."""
+    if isinstance(x, Evaluated):
+        return x.low_precision
+    if isinstance(x, torch.Tensor):
+        return str(x.dtype).removeprefix("torch.") in LOW_PRECISION
+    if isinstance(x, (np.ndarray, np.generic)):
+        return x.dtype.name in LOW_PRECISION
+    if isinstance(x, (list, tuple)):
+        return any(is_low_precision(e) for e in x)
+    return False
 
 
 def describe_args(args: tuple) -> str:
@@ -230,24 +321,27 @@ def describe_args(args: tuple) -> str:
     return "(" + ", ".join(shown) + ")"
 
 
-class Function(Kind):
+class Function(_Toleranced):
     """A formula as a Python function, compared with the reference on many inputs.
 
     ``inputs(generator)`` returns the argument tuples (random ones first, then
     the edge cases); ``output(value, args)`` validates one returned value and
-    raises ``WrongKind``; ``equal_output`` compares two validated outputs.
+    raises ``WrongKind``; ``equal_output`` compares two validated outputs (by
+    default within ``atol + rtol |reference|``, nested tuples part by part).
+    The function runs with torch's default dtype set to float64, so a literal
+    ``torch.tensor([1.0, 0.0])`` in it is float64, as the inputs are.
     """
 
     def __init__(self, what: str, signature: str, inputs: Callable[[torch.Generator], list[tuple]],
                  output: Callable[[Any, tuple], Any], *, atol: float = 0.0, rtol: float = 0.0,
-                 equal_output: Callable[[Any, Any], bool] | None = None, seed: int = 0):
+                 equal_output: Callable[[Any, Any], bool] | None = None, seed: int = 0,
+                 decimals: int | None = None, digits: int | None = None):
         self.what, self.signature = what, signature
         self._make_inputs, self._output, self.seed = inputs, output, seed
-        self.atol, self.rtol = atol, rtol
-        self._equal_output = equal_output or (lambda a, b: close(a, b, atol, rtol))
+        self._set_tolerance(atol, rtol, decimals, digits)
+        self._equal_output = equal_output or (lambda a, b: close_tree(a, b, self.atol, self.rtol))
         self._inputs: list[tuple] | None = None
         self.expects = f"a function {signature} returning {what}"
-        self.tolerance = tolerance_text(atol, rtol)
 
     @property
     def inputs(self) -> list[tuple]:
@@ -261,24 +355,41 @@ class Function(Kind):
             return x
         if not callable(x):
             raise WrongKind(f"expected {self.expects}; got {type_name(x)}")
-        outputs = []
+        outputs, low = [], False
         for args in self.inputs:
             copies = tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
+            default_dtype = torch.get_default_dtype()
             try:
+                torch.set_default_dtype(torch.float64)
                 with torch.no_grad():
                     value = x(*copies)
             except Exception as err:  # the reader's function failed: a wrong kind of answer
                 raise WrongKind(f"your function raised {type(err).__name__} when called with "
                                  f"{describe_args(args)}; expected {self.expects}") from None
+            finally:
+                torch.set_default_dtype(default_dtype)
+            low = low or is_low_precision(value)
             try:
                 outputs.append(self._output(value, args))
             except WrongKind as err:
                 raise WrongKind(f"when called with {describe_args(args)} your function returned "
                                  f"something else than expected: {err}") from None
-        return Evaluated(x, tuple(outputs))
+        return Evaluated(x, tuple(outputs), low)
 
     def equal(self, a: Evaluated, b: Evaluated) -> bool:
         return all(self._equal_output(x, y) for x, y in zip(a.outputs, b.outputs))
+
+    def near(self, a: Evaluated, b: Evaluated, factor: float = 10.0, slack: float = 0.0) -> bool:
+        if not (self.atol or self.rtol):
+            return False
+
+        def scale(y: Any) -> float:
+            if isinstance(y, tuple):
+                return max((scale(e) for e in y), default=0.0)
+            return float(np.abs(np.asarray(y, dtype=np.float64)).max(initial=0.0))
+
+        return all(close_tree(x, y, factor * self.atol + slack * scale(y), factor * self.rtol + slack)
+                   for x, y in zip(a.outputs, b.outputs))
 
 
 def random_normal(gen: torch.Generator, *shape: int) -> torch.Tensor:

@@ -25,11 +25,13 @@ register(
     "Not yet. The table needs one entry per sequence of length T; the model runs one softmax over the "
     "vocabulary per position.",
     [
-        Mistake("The order is (joint table, softmax outputs).", value=(3 * 10_000, 10_000**3)),
+        Mistake("The order is (joint table, softmax outputs).", predicate=lambda a: a == (3 * 10_000, 10_000**3),
+                 example=(3 * 10_000, 10_000**3)),
         Mistake("The table needs one entry for every sequence: K choices at each of the T positions multiply, "
-                 "they do not add.", part=0, value=3 * 10_000, example=(3 * 10_000, 3 * 10_000)),
+                 "they do not add.", predicate=lambda a: a[0] == 3 * 10_000 and a[1] != 10_000**3,
+                 example=(3 * 10_000, 3 * 10_000)),
         Mistake("Each of the T softmaxes is evaluated over the whole vocabulary, even though only one of its "
-                 "outputs is used.", part=1, value=3, example=(10_000**3, 3)),
+                 "outputs is used.", predicate=lambda a: a[1] == 3 and a[0] != 3, example=(10_000**3, 3)),
     ],
     accepts=lambda a: a[0] in (10_000**3, 10_000**3 - 1) and a[1] == 3 * 10_000,
 )
@@ -39,8 +41,8 @@ def _td_inputs(gen: torch.Generator) -> list[tuple]:
     cases = []
     for _ in range(N_RANDOM):
         T = random_int(gen, 1, 12)
-        cases.append((T, random_int(gen, 0, T + 1)))
-    return cases + [(7, 2), (1, 0), (5, 0), (4, 10)]
+        cases.append((T, random_int(gen, 0, T)))  # the prompt asks for 0 <= D <= T
+    return cases + [(7, 2), (1, 0), (5, 0), (4, 4)]
 
 
 def _zero_blocks(T: int, D: int) -> int:
@@ -50,7 +52,7 @@ def _zero_blocks(T: int, D: int) -> int:
 register(
     "rnn-shapes-delay", _CH, "A delayed output",
     Function("the number of blocks of dy_t/dx_s that are zero (an int)", "(T, D) of the sequence length T and "
-              "the delay D, both ints", _td_inputs, count_output,
+              "the delay D, both ints, 0 <= D <= T", _td_inputs, count_output,
               equal_output=lambda a, b: a == b),
     _zero_blocks,
     "Not yet. With the delay, y_t is read from h_(t+D); ask which inputs x_s cannot have reached that state.",
@@ -78,7 +80,7 @@ def _ten_sigmoids() -> tuple[float, float]:
 
 register(
     "bptt-ten-sigmoids", _CH, "Ten sigmoids in a chain",
-    Number("dh_10/dh_0", rtol=1e-6), _ten_sigmoids()[0],
+    Number("dh_10/dh_0", digits=5), _ten_sigmoids()[0],
     "Not yet. Run the chain forward from h_0 = 0 and multiply the ten slopes sigma'(h_(t-1)) = h_t (1 - h_t).",
     [
         Mistake("That is the bound, reached only if every factor were a quarter. Only the first factor is: "
@@ -129,7 +131,7 @@ _CH = "alternating_rnn"
 
 register(
     "alternating-rnn-running-sum", _CH, "A running sum",
-    Number("the recurrent weight w", atol=1e-9), 1.0,
+    Number("the recurrent weight w", decimals=6), 1.0,
     "Not yet. Unroll H_t = X_t + w H_(t-1) for three steps and read off the factor in front of X_1.",
     [
         Mistake("With w = 0 the network forgets the past: H_T = X_T.", value=0.0),
@@ -140,7 +142,7 @@ register(
 
 register(
     "alternating-rnn-gain", _CH, "How large a gain?",
-    Number("the smallest gain g", atol=5e-4), math.log(1e6 - 1),
+    Number("the smallest gain g", decimals=2), math.log(1e6 - 1),
     "Not yet. Require sigma(g) >= 1 - 1e-6 at H_T = 1 and solve for g.",
     [
         Mistake("sigma involves e^(-g), so solve with the natural logarithm, not the decimal one.",
