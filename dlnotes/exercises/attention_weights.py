@@ -138,7 +138,7 @@ def _uneven_near(a: Evaluated) -> bool:
 def _uneven_kind() -> Function:
     kind = Function("the query q, shape (4,), for the keys k_j = e_j of R^4 with a = 1, b = 2",
                     "(beta) of a large positive number beta", _uneven_inputs, vector_output(lambda a: 4, "the query q"))
-    kind.precision = "weights within 1e-4 of 3/4 and 1/4"
+    kind.precision = "within 1e-4 of 3/4 and 1/4"
     kind.tolerance = "the weights of k_a and k_b within atol 1e-4 of 3/4 and 1/4"
     return kind
 
