@@ -170,7 +170,7 @@ def nudge(kind: Any, ref: Any, factor: float) -> Any | None:
         r = np.asarray(ref, dtype=np.float64)
         out = r + factor * (kind.atol + kind.rtol * np.abs(r))
         return float(out) if out.ndim == 0 else out.tolist()
-    if isinstance(kind, kinds.Function) and (kind.atol or kind.rtol) and not getattr(kind, "exact_outputs", False):
+    if isinstance(kind, kinds.Function) and (kind.atol or kind.rtol):
         def moved(*args: Any) -> Any:
             out = ref(*args)
             if isinstance(out, tuple):
@@ -240,13 +240,13 @@ def flat(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=np.float64).ravel()
 
 
-def fuzz() -> dict[str, Any]:
-    """Try every exercise; return the counts and the failures, one line each."""
+def fuzz(ids: list[str] | None = None) -> dict[str, Any]:
+    """Try every exercise (or those in ``ids``); return the counts and the failures, one line each."""
     counts: Counter = Counter()
     failures: list[str] = []
     per_exercise: Counter = Counter()
-    for info in list_exercises():
-        ex = engine.REGISTRY[info.id]
+    for ex_id in ids or [info.id for info in list_exercises()]:
+        ex = engine.REGISTRY[ex_id]
         ref = reference(ex)
         for name, answer in forms(ex.kind, ref):
             verdict = check_answer(ex.id, answer)
@@ -335,12 +335,32 @@ def test_every_prompt_states_the_checkers_precision() -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_a_planted_misleading_checker_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The gate sees what it is for: a tolerance tightened by 100 rejects rounded right answers."""
+# The gate sees what it is for: each planted defect below is reported by fuzz().
+PLANTED = ["vanishing-gradients-one-percent", "greedy-vs-beam-ratio", "bptt-h0", "multihead-parameters-base"]
+
+
+def test_planted_tolerance_stricter_than_stated_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     ex = engine.REGISTRY["vanishing-gradients-one-percent"]
     monkeypatch.setattr(ex.kind, "atol", ex.kind.atol / 100)
-    counts = fuzz()["counts"]
-    assert counts["right answers rejected"] > 0
+    assert fuzz(PLANTED)["counts"]["right answers rejected"] > 0
+
+
+def test_planted_loss_of_the_close_message_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "NEAR_FACTOR", 1.0)
+    assert fuzz(PLANTED)["counts"]["near answers misled"] > 0
+
+
+def test_planted_float32_method_hint_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "is_low_precision", lambda x: False)
+    assert fuzz(PLANTED)["counts"]["right answers given a method hint"] > 0
+
+
+def test_planted_shared_hint_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    ex = engine.REGISTRY["multihead-parameters-base"]
+    twin = engine.Mistake("planted", value=ex.mistakes[0].value)
+    monkeypatch.setitem(engine.REGISTRY, ex.id, engine.Exercise(
+        ex.id, ex.chapter, ex.title, ex.kind, ex.reference, ex.hint, ex.mistakes + (twin,), ex.accepts, ex.near))
+    assert fuzz(PLANTED)["counts"]["mistakes given a wrong or shared hint"] > 0
 
 
 if __name__ == "__main__":

@@ -14,10 +14,18 @@ order, under its id: the label of its ``{exercise}`` directive without the
 * ``"correct"``: the answer agrees with the derived one within the exercise's
   stated tolerance;
 * ``"incorrect"``: it does not; when it matches a known mistake, the message is a
-  hint written for that mistake, otherwise a pointer to the step to redo;
+  hint written for that mistake; an answer within ten times the tolerance is told
+  "close: give more digits"; a float32 answer that float32 cannot make precise
+  enough is told to compute in float64; otherwise a pointer to the step to redo;
 * ``"wrong kind"``: it is not the kind of answer the exercise asks for (a string
   where a number is due, a tensor of the wrong shape, NaN, a function that
   raises or returns the wrong shape); the message says what is expected.
+
+Each exercise's prompt states the precision its checker asks for ("to 3 decimal
+places", "to 5 significant digits", "within atol 1e-9, rtol 1e-9"); the kind's
+``precision`` holds the same words, and ``tests/test_exercise_fuzz.py`` holds the
+prompts to them.  A number may be given as a Python, NumPy or torch scalar, a 0-d
+or one-element tensor or a Fraction.
 
 An answer never makes :func:`check_answer` raise; only an unknown exercise id
 does (``ValueError``).  No message, repr or exception contains the reference
