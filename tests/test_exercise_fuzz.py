@@ -137,7 +137,8 @@ def forms(kind: Any, ref: Any) -> list[tuple[str, Any]]:
     if isinstance(kind, kinds.Choice):
         return [("str", ref), ("upper", ref.upper()), ("padded", f"  {ref} ")]
     if isinstance(kind, (kinds.Number, kinds.Count)):
-        return [(f, scalar_form(ref, f, spec)) for f in LEAF_FORMS]
+        whole = [("int", int(ref))] if isinstance(ref, float) and ref.is_integer() else []
+        return [(f, scalar_form(ref, f, spec)) for f in LEAF_FORMS] + whole
     if isinstance(kind, kinds.Array):
         return [(f, vector_form(np.asarray(ref, dtype=np.float64), f, spec)) for f in VECTOR_FORMS]
     if isinstance(kind, kinds.Tuple):
