@@ -18,7 +18,8 @@ ASSETS  := _vendor/site/mathjax/startup.js
 JOBS    ?= 2
 # An empty network namespace for notebook runs, where the machine allows one (root).
 NETNS   := $(shell unshare -n true 2>/dev/null && echo "unshare -n")
-NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
+# -p tools.kernels: kernels on Unix sockets, which no other process can take (tools/kernels.py).
+NBVAL   := -p tools.kernels --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 .PHONY: all venv assets book pdf notebooks notebooks-force lab book-student test-latest test test-unit test-notebooks \
         test-repro test-book test-pdf test-student test-site test-links test-gpu test-audit test-seeds test-seeds-quick \

@@ -122,8 +122,11 @@ def _normalise(nb) -> None:
 def _execute(nb, workdir: Path, timeout: int = 600):
     from nbclient import NotebookClient
 
+    from tools.kernels import ipc_kernel_manager
+
     client = NotebookClient(
         nb,
+        km=ipc_kernel_manager(prefix="dlnotes-execute-"),
         timeout=timeout,
         kernel_name="python3",
         record_timing=False,
