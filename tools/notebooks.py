@@ -124,16 +124,22 @@ def _execute(nb, workdir: Path, timeout: int = 600):
 
     from tools.kernels import ipc_kernel_manager
 
+    manager = ipc_kernel_manager(prefix="dlnotes-execute-")
     client = NotebookClient(
         nb,
-        km=ipc_kernel_manager(prefix="dlnotes-execute-"),
+        km=manager,
         timeout=timeout,
         kernel_name="python3",
         record_timing=False,
         allow_errors=False,
         resources={"metadata": {"path": str(workdir)}},
     )
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        # nbclient shuts down only the managers it creates itself
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
     return nb
 
 
