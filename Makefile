@@ -4,6 +4,7 @@
 #                    nbval on every notebook, reproducibility with the network blocked and the seed
 #                    run at 2 offsets, book and PDF builds, student edition, browser test
 #   make test-seeds  every notebook under seed offsets 1-5; make test-faults: fault injection
+#   make test-load   the timing chapters three times beside two busy processes
 #   make book-student  the student edition (no worked solutions) into _build/student/_build/html
 #   make test-latest   unit tests and nbval with the newest releases instead of the pins (not in `make test`)
 #   make notebooks   rebuild notebooks/*.ipynb from notebooks/*.md (executes changed code)
@@ -23,7 +24,7 @@ NBVAL   := -p tools.kernels --nbval --nbval-current-env --nbval-sanitize-with te
 
 .PHONY: all venv assets book pdf notebooks notebooks-force lab book-student test-latest test test-unit test-notebooks \
         test-repro test-book test-pdf test-student test-site test-links test-gpu test-audit test-seeds test-seeds-quick \
-        test-faults benchmark browser clean
+        test-faults test-load benchmark browser clean
 
 all: book
 
@@ -142,6 +143,16 @@ test-seeds-quick: venv
 
 test-seeds: venv
 	$(PY) -m tools.audit_seeds --offsets $(SEED_OFFSETS) -j $(JOBS) --json bench/seeds.json
+
+# The timing chapters while both cores are kept busy by other processes
+# (tools/busy.py), three times: every check, timing hypotheses included, must
+# pass on a loaded machine.  Not in `make test` (about 3 minutes).
+TIMING_NOTEBOOKS := notebooks/linear_attention.ipynb notebooks/sequence_model_cost.ipynb notebooks/token_mixing.ipynb
+test-load: venv
+	@for run in 1 2 3; do \
+	  echo "test-load: run $$run of 3"; \
+	  OMP_NUM_THREADS=1 $(PY) -m tools.busy --workers 2 -- $(PY) -m pytest $(TIMING_NOTEBOOKS) -q $(NBVAL) -p no:cacheprovider || exit 1; \
+	done
 
 # A fault of one part in a million (an integer off by one, a boolean negated) in
 # each dlnotes function the chapters call must make some check fail; the kill
